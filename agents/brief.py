@@ -1,0 +1,118 @@
+"""The brief: what a person (or any producer) asks ideaforge to brainstorm about."""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agents.errors import InvalidBrief
+
+BRIEF_VERSION = 1
+MAX_TOPIC_CHARS = 2000
+MAX_LIST_ITEMS = 50
+MAX_ITEM_CHARS = 300
+
+
+class Strategy(StrEnum):
+    """How the Generator is pushed towards novelty (see DESIGN.md, 'The method')."""
+
+    MIX = "mix"
+    QUESTION = "question"
+    RESTRICT = "restrict"
+
+
+class Budget(BaseModel):
+    """Hard limits; any one that is reached stops the run with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    max_seconds: float | None = Field(default=None, gt=0)
+
+
+def _check_text(value: str, field: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{field} must not be empty")
+    if len(value) > limit:
+        raise ValueError(f"{field} is {len(value)} characters long; the limit is {limit}")
+    bad = [ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\t"]
+    if bad:
+        raise ValueError(f"{field} contains control characters ({bad[0]!r})")
+    return value
+
+
+class Brief(BaseModel):
+    """A brainstorm request. This JSON shape is the public contract for every producer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = BRIEF_VERSION
+    topic: str
+    strategy: Strategy = Strategy.RESTRICT
+    rounds: int = Field(default=2, ge=1, le=20)
+    ideas_per_round: int = Field(default=3, ge=1, le=20)
+    deny: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    concepts: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    model: str | None = Field(default=None, max_length=200)
+    shortlist_size: int = Field(default=5, ge=1, le=50)
+    namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    budget: Budget = Field(default_factory=Budget)
+    schedule: str | None = Field(default=None, max_length=100)
+    schedule_slot: str | None = Field(default=None, max_length=100)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        return _check_text(value, "topic", MAX_TOPIC_CHARS)
+
+    @field_validator("deny", "concepts")
+    @classmethod
+    def _items(cls, values: list[str]) -> list[str]:
+        return [_check_text(v, "each list item", MAX_ITEM_CHARS) for v in values]
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered not in {s.value for s in Strategy}:
+                allowed = ", ".join(s.value for s in Strategy)
+                raise ValueError(f"unknown strategy {value!r}; choose one of: {allowed}")
+            return lowered
+        return value
+
+    @model_validator(mode="after")
+    def _mix_concepts(self) -> Brief:
+        if self.strategy is Strategy.MIX and len(self.concepts) == 1:
+            raise ValueError("strategy 'mix' needs at least two concepts (or none, to let the model pick)")
+        return self
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Turn pydantic's error list into one readable line per problem, naming the field."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "brief"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {where!r} (not part of the brief)"
+            lines.append(msg)
+            continue
+        msg = msg.removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}")
+    return "; ".join(lines)
+
+
+def parse_brief(data: Any) -> Brief:
+    """Validate untrusted input into a Brief, raising InvalidBrief with a clear message."""
+    if not isinstance(data, dict):
+        raise InvalidBrief(f"a brief must be a mapping of fields, not {type(data).__name__}")
+    try:
+        return Brief.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidBrief(format_validation_error(exc)) from None

@@ -1,0 +1,188 @@
+"""The run state: everything a brainstorm knows, advanced one step per queue job."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.brief import Brief
+
+STATE_VERSION = 1
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TERMINAL_STATUSES = frozenset({RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED})
+
+
+class Phase(StrEnum):
+    DERIVE_DENY = "derive_deny"  # restrict: ask for the common answers
+    POSE_QUESTIONS = "pose_questions"  # question: turn the topic into never-asked questions
+    PAIR_CONCEPTS = "pair_concepts"  # mix: propose unlikely concept pairs
+    GENERATE = "generate"
+    FILTER = "filter"  # code only: dedup and novelty
+    CRITIQUE = "critique"
+    JUDGE = "judge"
+    STOP_CHECK = "stop_check"  # code only
+    DONE = "done"
+
+
+class StopReason(StrEnum):
+    ROUNDS_DONE = "rounds_done"
+    TOKEN_BUDGET = "token_budget"
+    COST_BUDGET = "cost_budget"
+    TIME_BUDGET = "time_budget"
+    DRIED_UP = "dried_up"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+class Critique(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    flaws: list[str]
+    strongest_objection: str
+    fatal: bool
+
+
+class Score(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    novelty: int = Field(ge=1, le=10)
+    feasibility: int = Field(ge=1, le=10)
+    rationale: str
+
+
+class Verdict(BaseModel):
+    """A person's decision on an idea."""
+
+    decision: Literal["accepted", "rejected"]
+    note: str = ""
+    at: float
+
+
+class Idea(BaseModel):
+    id: str
+    title: str
+    summary: str
+    round: int
+    origin: Literal["fresh", "evolved"] = "fresh"
+    parents: list[str] = Field(default_factory=list)
+    angle: str | None = None  # the question answered or concepts combined
+    critique: Critique | None = None
+    score: Score | None = None
+    elo: float = 1200.0
+    matches: int = 0
+    novelty_distance: float | None = None  # 1 - max cosine similarity to anything known
+    duplicate_of: str | None = None
+    dropped: str | None = None  # why it left the pool, if it did
+    failure: str | None = None  # a model call about this idea that failed for good
+    verdict: Verdict | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.dropped is None
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failures: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class RoundStats(BaseModel):
+    round: int
+    generated: int = 0
+    kept: int = 0
+
+    @property
+    def unique_yield(self) -> float:
+        return self.kept / self.generated if self.generated else 0.0
+
+
+class RunState(BaseModel):
+    """Versioned; stored as JSON under one Redis key per run."""
+
+    version: Literal[1] = STATE_VERSION
+    run_id: str
+    brief: Brief
+    step: int = 0
+    round: int = 1
+    phase: Phase
+    status: RunStatus = RunStatus.QUEUED
+    created_at: float
+    updated_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    ideas: list[Idea] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
+    concept_pairs: list[list[str]] = Field(default_factory=list)
+    usage: dict[str, Usage] = Field(default_factory=dict)
+    rounds: list[RoundStats] = Field(default_factory=list)
+    cancel_requested: bool = False
+    stop_reason: StopReason | None = None
+    stop_detail: str | None = None
+    errors: list[str] = Field(default_factory=list)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def alive_ideas(self) -> list[Idea]:
+        return [idea for idea in self.ideas if idea.alive]
+
+    def idea(self, idea_id: str) -> Idea:
+        for idea in self.ideas:
+            if idea.id == idea_id:
+                return idea
+        raise KeyError(idea_id)
+
+    def usage_for(self, role: str) -> Usage:
+        return self.usage.setdefault(role, Usage())
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(u.total_tokens for u in self.usage.values())
+
+    def round_stats(self, round_no: int) -> RoundStats:
+        for stats in self.rounds:
+            if stats.round == round_no:
+                return stats
+        stats = RoundStats(round=round_no)
+        self.rounds.append(stats)
+        return stats
+
+
+class TranscriptEvent(BaseModel):
+    """One line of a run's transcript; enough to replay and audit the run."""
+
+    run_id: str
+    step: int
+    round: int
+    phase: str
+    role: str  # generator | skeptic | judge | system
+    kind: Literal["turn", "system", "error"] = "turn"
+    model: str | None = None
+    temperature: float | None = None
+    prompt_hash: str | None = None
+    prompt: list[dict[str, str]] | None = None
+    latency_ms: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    idea_id: str | None = None
+    content: str
+    ts: float

@@ -1,0 +1,71 @@
+"""Role configuration for the Generator, Skeptic and Judge, read from `config/agents.yaml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from config.settings import DEFAULT_AGENTS_FILE, Settings
+
+ROLES = ("generator", "skeptic", "judge")
+
+
+class RoleConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=800, ge=16)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    model_info: dict[str, Any] | None = None
+    system_prompt: str
+    novelty_instruction: str = ""
+    feasibility_instruction: str = ""
+
+    def rendered_system_prompt(self) -> str:
+        return self.system_prompt.format(
+            novelty_instruction=self.novelty_instruction,
+            feasibility_instruction=self.feasibility_instruction,
+        ).strip()
+
+
+class AgentsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_model_info: dict[str, Any]
+    roles: dict[str, RoleConfig]
+
+    def role(self, name: str) -> RoleConfig:
+        return self.roles[name]
+
+
+class AgentsConfigError(ValueError):
+    """The agents YAML file is missing, unreadable or malformed."""
+
+
+def load_agents_config(path: Path | None = None, settings: Settings | None = None) -> AgentsConfig:
+    """Load role defaults, then apply model overrides from settings (`IDEAFORGE_MODEL`, per role)."""
+    path = path or (settings.agents_file if settings else DEFAULT_AGENTS_FILE)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise AgentsConfigError(f"cannot read agents file {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise AgentsConfigError(f"agents file {path} must be a mapping")
+    try:
+        config = AgentsConfig.model_validate(raw)
+    except ValueError as exc:
+        raise AgentsConfigError(f"agents file {path} is invalid: {exc}") from exc
+    missing = [role for role in ROLES if role not in config.roles]
+    if missing:
+        raise AgentsConfigError(f"agents file {path} lacks roles: {', '.join(missing)}")
+    if settings is not None:
+        for role in ROLES:
+            override = settings.role_model_override(role) or settings.model
+            if settings.role_model_override(role) or (override and config.roles[role].model is None):
+                config.roles[role].model = override
+    return config

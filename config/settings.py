@@ -1,0 +1,119 @@
+"""One settings object: `IDEAFORGE_*` env vars, the usual names, `.env`, and an optional YAML file.
+
+Precedence (highest first): constructor arguments, environment, `.env`, the YAML file named by
+`IDEAFORGE_CONFIG` (or `ideaforge.yaml` in the working directory), the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_AGENTS_FILE = CONFIG_DIR / "agents.yaml"
+DEFAULT_SCHEDULES_FILE = CONFIG_DIR / "schedules.yaml"
+
+
+def _yaml_config_file() -> Path | None:
+    named = os.environ.get("IDEAFORGE_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("ideaforge.yaml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything ideaforge reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IDEAFORGE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- Redis and the queue -------------------------------------------------------------
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("IDEAFORGE_REDIS_URL", "REDIS_URL", "redis_url"),
+    )
+    key_prefix: str = "ideaforge"
+    queue_name: str = "ideaforge-turns"
+    job_timeout_s: int = 900
+    turn_retries: int = 3
+    turn_retry_intervals_s: list[int] = [2, 10, 30]
+
+    # --- Models ------------------------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("IDEAFORGE_OPENAI_API_KEY", "OPENAI_API_KEY", "openai_api_key"),
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("IDEAFORGE_OPENAI_BASE_URL", "OPENAI_BASE_URL", "openai_base_url"),
+    )
+    model: str | None = None
+    generator_model: str | None = None
+    skeptic_model: str | None = None
+    judge_model: str | None = None
+    agents_file: Path = DEFAULT_AGENTS_FILE
+    model_timeout_s: float = 120.0
+    model_max_retries: int = 2
+    max_concurrency: int = 4
+    # price per 1k tokens, used for cost budgets; 0 for local models
+    prompt_price_per_1k: float = 0.0
+    completion_price_per_1k: float = 0.0
+
+    # --- Embedded local model (used when no endpoint is configured) ----------------------------
+    local_model: str = "qwen2.5-coder-1.5b"
+    local_model_port: int = 8765
+    local_model_ctx: int = 4096
+    local_model_threads: int = 0  # 0 = cores - 1
+    local_model_dir: Path = Path.home() / ".cache" / "ideaforge" / "models"
+    local_model_start_timeout_s: float = 180.0
+
+    # --- Front doors ---------------------------------------------------------------------------
+    api_token: SecretStr | None = None
+    log_level: str = "INFO"
+    log_format: str = "auto"  # auto | json | console
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        yaml_file = _yaml_config_file()
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+    @property
+    def endpoint_configured(self) -> bool:
+        """True when any remote OpenAI-compatible endpoint or key is configured."""
+        return bool(self.openai_base_url or self.openai_api_key)
+
+    def role_model_override(self, role: str) -> str | None:
+        value: Any = getattr(self, f"{role}_model", None)
+        return value if isinstance(value, str) and value else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
