@@ -131,6 +131,7 @@ class RunState(BaseModel):
     deny: list[str] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
     concept_pairs: list[list[str]] = Field(default_factory=list)
+    new_idea_ids: list[str] = Field(default_factory=list)  # generated, not yet through the filter
     usage: dict[str, Usage] = Field(default_factory=dict)
     rounds: list[RoundStats] = Field(default_factory=list)
     cancel_requested: bool = False

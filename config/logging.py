@@ -35,16 +35,26 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", *, force: bool = F
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processor=renderer, foreign_pre_chain=[structlog.processors.add_log_level,
-                                                   structlog.processors.TimeStamper(fmt="iso", utc=True)]
+            processor=renderer,
+            foreign_pre_chain=[
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
         )
     )
+    handler.addFilter(_quiet_chatty_libraries)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "openai", "autogen_core", "autogen_agentchat", "autogen_ext"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured = True
+
+
+_CHATTY = ("httpx", "httpcore", "openai", "autogen_core", "autogen_agentchat", "autogen_ext")
+
+
+def _quiet_chatty_libraries(record: logging.LogRecord) -> bool:
+    """HTTP clients and autogen log every request at INFO; keep only their warnings."""
+    return record.levelno >= logging.WARNING or not record.name.startswith(_CHATTY)
 
 
 def bind_turn(run_id: str, step: int, role: str | None = None) -> None:

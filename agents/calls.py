@@ -1,0 +1,172 @@
+"""One structured request to one role: ask, validate, re-ask once, record what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import openai
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.messages import StructuredMessage, TextMessage
+from autogen_core import CancellationToken
+from autogen_core.models import ChatCompletionClient
+from pydantic import BaseModel, ValidationError
+
+from agents.errors import ModelConfigError, ModelUnavailable
+
+T = TypeVar("T", bound=BaseModel)
+
+# openai's parse() result trips a harmless pydantic serializer warning inside autogen.
+warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+MAX_RECORDED_CHARS = 8000
+
+
+@dataclass
+class CallRecord:
+    """What one agent call did, for the transcript and usage accounting."""
+
+    role: str
+    model: str
+    temperature: float
+    prompt: list[dict[str, str]]
+    prompt_hash: str
+    latency_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    content: str = ""
+    error: str | None = None
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class RoleAgent:
+    """A role bound to a live client for the duration of one job."""
+
+    role: str
+    system_prompt: str
+    client: ChatCompletionClient
+    model: str
+    temperature: float
+    structured: bool
+
+
+def prompt_hash(messages: list[dict[str, str]]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in TRANSIENT_STATUS
+    return isinstance(
+        exc, openai.APIConnectionError | openai.APITimeoutError | httpx.TransportError | asyncio.TimeoutError
+    )
+
+
+def parse_json_answer(text: str, schema: type[T]) -> T:
+    """Validate a text answer, repairing the usual wrapping (code fences, prose around the object)."""
+    cleaned = _FENCE.sub("", text.strip()).strip()
+    try:
+        return schema.model_validate_json(cleaned)
+    except ValidationError:
+        start, end = cleaned.find("{"), cleaned.rfind("}")
+        if start == -1 or end <= start:
+            raise
+        return schema.model_validate_json(cleaned[start : end + 1])
+
+
+def _short_error(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        return f"invalid answer: {problems}"
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def _schema_hint(schema: type[BaseModel]) -> str:
+    return json.dumps(schema.model_json_schema(), separators=(",", ":"))[:1500]
+
+
+async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tuple[T | None, CallRecord]:
+    """Ask once; on an invalid answer re-ask once with the error; never raise for bad content.
+
+    Transient endpoint failures (after the client's own retries) raise ModelUnavailable so the
+    queue can retry the turn; a misconfigured endpoint raises ModelConfigError.
+    """
+    user_text = (
+        request if agent.structured else f"{request}\n\nJSON schema of the answer: {_schema_hint(schema)}"
+    )
+    messages = [{"role": "system", "content": agent.system_prompt}, {"role": "user", "content": user_text}]
+    record = CallRecord(
+        role=agent.role,
+        model=agent.model,
+        temperature=agent.temperature,
+        prompt=messages,
+        prompt_hash=prompt_hash(messages),
+    )
+    assistant = AssistantAgent(
+        name=agent.role,
+        model_client=agent.client,
+        system_message=agent.system_prompt,
+        output_content_type=schema if agent.structured else None,
+    )
+    started = time.perf_counter()
+    text = user_text
+    try:
+        for attempt in (1, 2):
+            record.attempts = attempt
+            try:
+                response = await assistant.on_messages(
+                    [TextMessage(content=text, source="user")], CancellationToken()
+                )
+            except (ValueError, openai.LengthFinishReasonError) as exc:  # ValidationError is a ValueError
+                record.error = _short_error(exc)
+            else:
+                message = response.chat_message
+                usage: Any = message.models_usage
+                if usage is not None:
+                    record.prompt_tokens += usage.prompt_tokens
+                    record.completion_tokens += usage.completion_tokens
+                try:
+                    if isinstance(message, StructuredMessage):
+                        value = schema.model_validate(message.content.model_dump())
+                        record.content = message.content.model_dump_json()
+                    else:
+                        raw = message.to_model_text()
+                        record.content = raw[:MAX_RECORDED_CHARS]
+                        value = parse_json_answer(raw, schema)
+                        record.content = value.model_dump_json()
+                    record.error = None
+                    return value, record
+                except ValidationError as exc:
+                    record.error = _short_error(exc)
+            text = (
+                f"Your previous answer could not be used ({record.error}). Answer the same request again "
+                f"with only a JSON object matching this schema: {_schema_hint(schema)}"
+            )
+        return None, record
+    except openai.APIError as exc:
+        if is_transient(exc):
+            raise ModelUnavailable(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError | openai.NotFoundError):
+            raise ModelConfigError(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
+        record.error = _short_error(exc)
+        return None, record
+    except (TimeoutError, httpx.TransportError) as exc:
+        raise ModelUnavailable(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
+    finally:
+        record.latency_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,99 @@
+"""What a turn needs besides the state: live role agents, the novelty filter, the clock, limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from agents.calls import CallRecord, RoleAgent
+from agents.dedup import NoveltyFilter, TitleOverlapFilter
+from agents.state import RunState, TranscriptEvent
+
+
+@dataclass(frozen=True)
+class StopRules:
+    """A run ends early when the unique yield stays under `min_yield` for `dried_up_rounds` rounds."""
+
+    min_yield: float = 0.2
+    dried_up_rounds: int = 2
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per 1,000 tokens; zero for local models."""
+
+    prompt_per_1k: float = 0.0
+    completion_per_1k: float = 0.0
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.prompt_per_1k + completion_tokens * self.completion_per_1k) / 1000
+
+
+# An optional extra step after the Judge scored (the novelty engine's Elo tournament plugs in here).
+AfterJudge = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
+
+
+@dataclass
+class TurnContext:
+    agents: Mapping[str, RoleAgent]
+    novelty: NoveltyFilter = field(default_factory=TitleOverlapFilter)
+    clock: Callable[[], float] = time.time
+    max_concurrency: int = 4
+    prices: Prices = field(default_factory=Prices)
+    stop_rules: StopRules = field(default_factory=StopRules)
+    after_judge: AfterJudge | None = None
+
+
+class EventLog:
+    """Collects the transcript events of one step."""
+
+    def __init__(self, state: RunState, clock: Callable[[], float]) -> None:
+        self.state = state
+        self.clock = clock
+        self.events: list[TranscriptEvent] = []
+
+    def system(self, content: str, *, kind: str = "system") -> None:
+        s = self.state
+        self.events.append(
+            TranscriptEvent(
+                run_id=s.run_id,
+                step=s.step,
+                round=s.round,
+                phase=s.phase.value,
+                role="system",
+                kind="error" if kind == "error" else "system",
+                content=content,
+                ts=self.clock(),
+            )
+        )
+
+    def call(self, record: CallRecord, *, idea_id: str | None = None) -> None:
+        """Record an agent call and charge its tokens to the role."""
+        s = self.state
+        usage = s.usage_for(record.role)
+        usage.calls += 1
+        usage.prompt_tokens += record.prompt_tokens
+        usage.completion_tokens += record.completion_tokens
+        if not record.ok:
+            usage.failures += 1
+        self.events.append(
+            TranscriptEvent(
+                run_id=s.run_id,
+                step=s.step,
+                round=s.round,
+                phase=s.phase.value,
+                role=record.role,
+                kind="turn" if record.ok else "error",
+                model=record.model,
+                temperature=record.temperature,
+                prompt_hash=record.prompt_hash,
+                prompt=record.prompt,
+                latency_ms=record.latency_ms,
+                prompt_tokens=record.prompt_tokens,
+                completion_tokens=record.completion_tokens,
+                idea_id=idea_id,
+                content=record.content if record.ok else f"FAILED: {record.error}",
+                ts=self.clock(),
+            )
+        )

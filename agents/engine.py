@@ -1,0 +1,107 @@
+"""Advance a brainstorm by exactly one step. Pure with respect to storage: state in, state out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.context import EventLog, TurnContext
+from agents.phases import PHASES
+from agents.state import Phase, RunState, RunStatus, StopReason, TranscriptEvent
+
+STATUS_FOR_REASON = {
+    StopReason.CANCELLED: RunStatus.CANCELLED,
+    StopReason.ERROR: RunStatus.FAILED,
+}
+
+
+@dataclass
+class StepOutcome:
+    state: RunState
+    events: list[TranscriptEvent]
+
+
+def run_cost(state: RunState, ctx: TurnContext) -> float:
+    return sum(ctx.prices.cost(u.prompt_tokens, u.completion_tokens) for u in state.usage.values())
+
+
+def pending_stop(state: RunState, ctx: TurnContext, now: float) -> tuple[StopReason, str] | None:
+    """Stops that apply before any phase: a cancel request or a spent budget."""
+    budget = state.brief.budget
+    if state.cancel_requested:
+        return StopReason.CANCELLED, "cancelled by a person"
+    if budget.max_tokens is not None and state.total_tokens >= budget.max_tokens:
+        return StopReason.TOKEN_BUDGET, f"{state.total_tokens} tokens used of {budget.max_tokens}"
+    if budget.max_cost_usd is not None:
+        cost = run_cost(state, ctx)
+        if cost >= budget.max_cost_usd:
+            return StopReason.COST_BUDGET, f"${cost:.4f} spent of ${budget.max_cost_usd:.4f}"
+    if budget.max_seconds is not None and state.started_at is not None:
+        elapsed = now - state.started_at
+        if elapsed >= budget.max_seconds:
+            return StopReason.TIME_BUDGET, f"{elapsed:.0f} s elapsed of {budget.max_seconds:.0f} s"
+    return None
+
+
+def finish(state: RunState, reason: StopReason, detail: str, now: float, log: EventLog) -> None:
+    """End the run; every stop records its reason (the shortlist is written on commit)."""
+    state.status = STATUS_FOR_REASON.get(reason, RunStatus.FINISHED)
+    state.stop_reason = reason
+    state.stop_detail = detail
+    state.finished_at = now
+    log.system(f"run stopped: {reason.value} ({detail})")
+    state.phase = Phase.DONE
+
+
+def _dried_up(state: RunState, ctx: TurnContext) -> bool:
+    rules = ctx.stop_rules
+    recent = sorted(state.rounds, key=lambda r: r.round)[-rules.dried_up_rounds :]
+    return len(recent) >= rules.dried_up_rounds and all(r.unique_yield < rules.min_yield for r in recent)
+
+
+def stop_check(state: RunState, ctx: TurnContext, now: float, log: EventLog) -> None:
+    if state.round >= state.brief.rounds:
+        finish(state, StopReason.ROUNDS_DONE, f"{state.round} of {state.brief.rounds} rounds done", now, log)
+    elif _dried_up(state, ctx):
+        rules = ctx.stop_rules
+        detail = f"unique yield under {rules.min_yield:.0%} for {rules.dried_up_rounds} rounds"
+        finish(state, StopReason.DRIED_UP, detail, now, log)
+    else:
+        state.round += 1
+        state.phase = Phase.GENERATE
+
+
+def fail(state: RunState, detail: str, now: float) -> StepOutcome:
+    """End a run whose current turn cannot be done (a terminal error, or retries exhausted)."""
+    new = state.model_copy(deep=True)
+    log = EventLog(new, lambda: now)
+    new.errors.append(detail)
+    log.system(f"turn failed: {detail}", kind="error")
+    finish(new, StopReason.ERROR, detail, now, log)
+    new.step += 1
+    new.updated_at = now
+    return StepOutcome(new, log.events)
+
+
+async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
+    """Run the state's current phase (or stop it) and return the state for step + 1."""
+    new = state.model_copy(deep=True)
+    now = ctx.clock()
+    log = EventLog(new, ctx.clock)
+    if new.status is RunStatus.QUEUED:
+        new.status = RunStatus.RUNNING
+        new.started_at = now
+    stop = pending_stop(new, ctx, now)
+    if stop is not None:
+        finish(new, *stop, now, log)
+    elif new.phase is Phase.STOP_CHECK:
+        stop_check(new, ctx, now, log)
+    else:
+        spec = PHASES[new.phase]
+        if spec.handler is None:
+            raise ValueError(f"phase {new.phase} has no handler")
+        await spec.handler(new, ctx, log)
+        assert spec.next is not None
+        new.phase = spec.next
+    new.step += 1
+    new.updated_at = ctx.clock()
+    return StepOutcome(new, log.events)

@@ -1,0 +1,115 @@
+"""Compact, state-built requests for each agent turn (never the whole transcript).
+
+The brief is user data: it is wrapped in tags and cannot close them, so it cannot pose as
+instructions. Every list that could grow with the run is capped, so a turn's prompt stays flat.
+"""
+
+from __future__ import annotations
+
+from agents.ranking import combined_score, rank_survivors
+from agents.state import Idea, RunState
+from agents.strategies import strategy_instructions
+
+MAX_EARLIER_TITLES = 40
+MAX_SURVIVORS_SHOWN = 3
+MAX_TITLE_CHARS = 90
+
+
+def _data(text: str) -> str:
+    """Neutralise tag look-alikes so user text can't end its own data block."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def brief_block(state: RunState) -> str:
+    return f"<brief>\n{_data(state.brief.topic)}\n</brief>"
+
+
+def idea_block(idea: Idea) -> str:
+    lines = [f'<idea id="{idea.id}">', f"Title: {_data(idea.title)}", f"Summary: {_data(idea.summary)}"]
+    if idea.angle:
+        lines.append(f"Angle: {_data(idea.angle)}")
+    lines.append("</idea>")
+    return "\n".join(lines)
+
+
+def derive_deny_request(state: RunState, count: int = 8) -> str:
+    return (
+        f"{brief_block(state)}\n\nList the {count} most common, well-known answers or solutions that "
+        "people already give for this topic: the obvious ones an expert would name first. "
+        'Short phrases. Answer as {"common_answers": [...]}.'
+    )
+
+
+def questions_request(state: RunState) -> str:
+    count = max(3, state.brief.ideas_per_round * state.brief.rounds)
+    return (
+        f"{brief_block(state)}\n\nTurn this topic into {count} sharp questions that nobody seems to have "
+        "asked about it: questions that, if answered, would open up new solutions. One sentence each. "
+        'Answer as {"questions": [...]}.'
+    )
+
+
+def concept_pairs_request(state: RunState) -> str:
+    count = max(2, state.brief.ideas_per_round)
+    return (
+        f"{brief_block(state)}\n\nPropose {count} pairs of a concept, method or field that almost never "
+        "meets this topic, with the aspect of the topic it should be applied to. Unlikely but "
+        'promising. Answer as {"pairs": [{"first": ..., "second": ...}]}.'
+    )
+
+
+def _survivor_lines(idea: Idea) -> str:
+    parts = [idea_block(idea)]
+    if idea.score:
+        parts.append(
+            f"Judge: novelty {idea.score.novelty}/10, feasibility {idea.score.feasibility}/10 "
+            f"(combined {combined_score(idea.score):.1f})"
+        )
+    if idea.critique:
+        parts.append(f"Skeptic's strongest objection: {_data(idea.critique.strongest_objection)}")
+    return "\n".join(parts)
+
+
+def generate_request(state: RunState) -> str:
+    brief = state.brief
+    n = brief.ideas_per_round
+    sections = [brief_block(state), strategy_instructions(state)]
+    survivors = rank_survivors(state)[:MAX_SURVIVORS_SHOWN] if state.round > 1 else []
+    if survivors:
+        sections.append(
+            "The best ideas so far, with their critique. Some of your ideas should be NEW, improved "
+            "variants that overcome the objection (list the ids you build on in `builds_on`); do not "
+            "restate them:\n\n" + "\n\n".join(_survivor_lines(i) for i in survivors)
+        )
+    titles = [i.title[:MAX_TITLE_CHARS] for i in state.ideas][-MAX_EARLIER_TITLES:]
+    if titles:
+        sections.append(
+            "Titles already proposed (do not repeat them or their substance):\n"
+            + "\n".join(f"- {_data(t)}" for t in titles)
+        )
+    sections.append(
+        f"Propose exactly {n} new, original ideas. "
+        'Answer as {"ideas": [{"title": ..., "summary": ..., "angle": ..., "builds_on": [...]}]}.'
+    )
+    return "\n\n".join(sections)
+
+
+def critique_request(state: RunState, idea: Idea) -> str:
+    return (
+        f"{brief_block(state)}\n\n{idea_block(idea)}\n\nCritique this idea. "
+        'Answer as {"flaws": [...], "strongest_objection": ..., "fatal": true|false}.'
+    )
+
+
+def judge_request(state: RunState, idea: Idea) -> str:
+    critique = ""
+    if idea.critique:
+        flaws = "; ".join(_data(f) for f in idea.critique.flaws[:5])
+        critique = (
+            f"\n\n<critique>\nFlaws: {flaws}\nStrongest objection: "
+            f"{_data(idea.critique.strongest_objection)}\n</critique>"
+        )
+    return (
+        f"{brief_block(state)}\n\n{idea_block(idea)}{critique}\n\nScore this idea. "
+        'Answer as {"novelty": 1-10, "feasibility": 1-10, "rationale": ...}.'
+    )

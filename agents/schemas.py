@@ -1,0 +1,55 @@
+"""Structured answers the agents must give. Each is a JSON *object* (small models do better)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CommonAnswers(_Answer):
+    """restrict: the known, common answers to a topic (they become the deny-list)."""
+
+    common_answers: list[str] = Field(min_length=1)
+
+
+class UnaskedQuestions(_Answer):
+    """question: questions about the topic that nobody seems to have asked."""
+
+    questions: list[str] = Field(min_length=1)
+
+
+class ConceptPair(_Answer):
+    first: str
+    second: str
+
+
+class ConceptPairs(_Answer):
+    """mix: pairs of concepts or fields that rarely meet."""
+
+    pairs: list[ConceptPair] = Field(min_length=1)
+
+
+class IdeaDraft(_Answer):
+    title: str = Field(min_length=3, max_length=200)
+    summary: str = Field(min_length=10, max_length=2000)
+    angle: str = Field(description="the question answered or the concepts combined; may be empty")
+    builds_on: list[str] = Field(description="ids of earlier ideas this one improves on; empty if fresh")
+
+
+class IdeaBatch(_Answer):
+    ideas: list[IdeaDraft] = Field(min_length=1)
+
+
+class CritiqueAnswer(_Answer):
+    flaws: list[str] = Field(min_length=1)
+    strongest_objection: str = Field(min_length=3)
+    fatal: bool
+
+
+class ScoreAnswer(_Answer):
+    novelty: int = Field(ge=1, le=10)
+    feasibility: int = Field(ge=1, le=10)
+    rationale: str = Field(min_length=3)

@@ -1,0 +1,185 @@
+"""What each phase does. Each handler mutates the (copied) state and logs its events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from agents import prompts
+from agents.calls import CallRecord, ask_structured
+from agents.context import EventLog, TurnContext
+from agents.errors import ModelUnavailable
+from agents.schemas import (
+    CommonAnswers,
+    ConceptPairs,
+    CritiqueAnswer,
+    IdeaBatch,
+    ScoreAnswer,
+    UnaskedQuestions,
+)
+from agents.state import Critique, Idea, RunState, Score
+
+T = TypeVar("T", bound=BaseModel)
+MAX_DENY_ITEMS = 20
+
+
+def _dedupe(items: list[str], limit: int) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in (i.strip() for i in items):
+        if item and item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item[:300])
+    return out[:limit]
+
+
+async def derive_deny(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    answer, record = await ask_structured(
+        ctx.agents["generator"], prompts.derive_deny_request(state), CommonAnswers
+    )
+    log.call(record)
+    if answer is None:
+        log.system("could not derive the common answers; going on without a derived deny-list", kind="error")
+        return
+    state.deny = _dedupe([*state.deny, *answer.common_answers], MAX_DENY_ITEMS)
+
+
+async def pose_questions(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    answer, record = await ask_structured(
+        ctx.agents["generator"], prompts.questions_request(state), UnaskedQuestions
+    )
+    log.call(record)
+    if answer is None:
+        state.questions = [
+            f"What would change about '{state.brief.topic[:200]}' if its usual constraint vanished?"
+        ]
+        log.system("could not pose questions; using a generic one", kind="error")
+        return
+    state.questions = _dedupe(answer.questions, 40)
+
+
+async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    answer, record = await ask_structured(
+        ctx.agents["generator"], prompts.concept_pairs_request(state), ConceptPairs
+    )
+    log.call(record)
+    if answer is None:
+        log.system("could not pair concepts; the Generator will mix freely", kind="error")
+        return
+    state.concept_pairs = [[p.first[:200], p.second[:200]] for p in answer.pairs][:20]
+
+
+async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    answer, record = await ask_structured(ctx.agents["generator"], prompts.generate_request(state), IdeaBatch)
+    log.call(record)
+    stats = state.round_stats(state.round)
+    if answer is None:
+        state.errors.append(f"round {state.round}: generator answer unusable: {record.error}")
+        return
+    known_ids = {i.id for i in state.ideas}
+    for draft in answer.ideas[: state.brief.ideas_per_round]:
+        parents = [p for p in draft.builds_on if p in known_ids]
+        idea = Idea(
+            id=f"i{len(state.ideas) + 1}",
+            title=draft.title.strip(),
+            summary=draft.summary.strip(),
+            angle=draft.angle.strip() or None,
+            round=state.round,
+            origin="evolved" if parents else "fresh",
+            parents=parents,
+        )
+        state.ideas.append(idea)
+        state.new_idea_ids.append(idea.id)
+        stats.generated += 1
+
+
+async def filter_new(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    new = [state.idea(i) for i in state.new_idea_ids]
+    state.new_idea_ids = []
+    if not new:
+        return
+    decisions = await ctx.novelty.review(state, new, ctx.agents)
+    for decision in decisions:
+        for record in decision.calls:
+            log.call(record, idea_id=decision.idea_id)
+        idea = state.idea(decision.idea_id)
+        idea.novelty_distance = decision.novelty_distance
+        if decision.keep:
+            state.round_stats(idea.round).kept += 1
+        else:
+            idea.duplicate_of = decision.duplicate_of
+            idea.dropped = f"duplicate: {decision.reason or decision.duplicate_of}"
+            log.system(f"dropped {idea.id} '{idea.title}': {idea.dropped}")
+    stats = state.round_stats(state.round)
+    log.system(f"round {state.round}: kept {stats.kept} of {stats.generated} new ideas")
+
+
+async def _per_idea(
+    state: RunState,
+    ctx: TurnContext,
+    log: EventLog,
+    ideas: list[Idea],
+    role: str,
+    build: Callable[[RunState, Idea], str],
+    schema: type[T],
+    apply: Callable[[Idea, T], None],
+) -> None:
+    """One call per idea, concurrently (bounded). Retry the step only if every call was unavailable."""
+    if not ideas:
+        return
+    gate = asyncio.Semaphore(max(1, ctx.max_concurrency))
+
+    async def one(idea: Idea) -> tuple[T | None, CallRecord]:
+        async with gate:
+            return await ask_structured(ctx.agents[role], build(state, idea), schema)
+
+    results = await asyncio.gather(*(one(i) for i in ideas), return_exceptions=True)
+    unavailable = [r for r in results if isinstance(r, ModelUnavailable)]
+    if len(unavailable) == len(results):
+        raise unavailable[0]
+    for idea, result in zip(ideas, results, strict=True):
+        if isinstance(result, ModelUnavailable):
+            idea.failure = f"{role}: {result}"
+            log.system(f"{role} unavailable for {idea.id}; it is tried again next round", kind="error")
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        answer, record = result
+        log.call(record, idea_id=idea.id)
+        if answer is None:
+            idea.failure = f"{role}: {record.error}"
+        else:
+            idea.failure = None
+            apply(idea, answer)
+
+
+def _apply_critique(idea: Idea, answer: CritiqueAnswer) -> None:
+    idea.critique = Critique(
+        flaws=answer.flaws[:8], strongest_objection=answer.strongest_objection, fatal=answer.fatal
+    )
+    if answer.fatal:
+        idea.dropped = f"fatal flaw: {answer.strongest_objection}"
+
+
+def _apply_score(idea: Idea, answer: ScoreAnswer) -> None:
+    idea.score = Score(novelty=answer.novelty, feasibility=answer.feasibility, rationale=answer.rationale)
+
+
+async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    targets = [i for i in state.alive_ideas() if i.critique is None]
+    await _per_idea(
+        state, ctx, log, targets, "skeptic", prompts.critique_request, CritiqueAnswer, _apply_critique
+    )
+
+
+async def judge(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    targets = [i for i in state.alive_ideas() if i.score is None]
+    await _per_idea(state, ctx, log, targets, "judge", prompts.judge_request, ScoreAnswer, _apply_score)
+    if ctx.after_judge is not None:
+        await ctx.after_judge(state, ctx, log)
+
+
+Handler = Callable[[RunState, TurnContext, EventLog], Awaitable[None]]

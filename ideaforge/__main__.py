@@ -1,0 +1,3 @@
+from ideaforge.cli import main
+
+main()

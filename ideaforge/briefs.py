@@ -1,0 +1,61 @@
+"""Turn CLI options and brief files (YAML or JSON, same shape as the queue's JSON brief) into a Brief."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agents.brief import Brief, parse_brief
+from agents.errors import InvalidBrief
+
+
+def read_brief_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidBrief(f"cannot read brief file {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidBrief(f"brief file {path} is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidBrief(f"brief file {path} is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidBrief(
+            f"brief file {path} must hold a mapping of brief fields, not {type(data).__name__}"
+        )
+    return data
+
+
+def build_brief(
+    topic: str | None,
+    *,
+    file: Path | None = None,
+    strategy: str | None = None,
+    rounds: int | None = None,
+    ideas: int | None = None,
+    deny: list[str] | None = None,
+    concepts: list[str] | None = None,
+    model: str | None = None,
+    namespace: str | None = None,
+) -> Brief:
+    """Options given on the command line override the file's fields."""
+    data: dict[str, Any] = read_brief_file(file) if file else {}
+    overrides = {
+        "topic": topic,
+        "strategy": strategy,
+        "rounds": rounds,
+        "ideas_per_round": ideas,
+        "deny": deny or None,
+        "concepts": concepts or None,
+        "model": model,
+        "namespace": namespace,
+    }
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    if "topic" not in data:
+        raise InvalidBrief("a topic is required (as the argument or in the brief file)")
+    return parse_brief(data)

@@ -1,0 +1,158 @@
+"""How runs, transcripts and shortlists look in a terminal, in Markdown and in JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.markup import escape
+
+__all__ = ["escape"]
+from rich.table import Table
+from rich.text import Text
+
+from agents.ranking import Shortlist
+from agents.state import RunState, TranscriptEvent
+
+ROLE_STYLES = {"generator": "bold magenta", "skeptic": "bold yellow", "judge": "bold cyan", "system": "dim"}
+
+
+def age(ts: float, now: float | None = None) -> str:
+    seconds = max(0, int((now or time.time()) - ts))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def run_summary(state: RunState) -> dict[str, Any]:
+    """The stable JSON shape of a run in listings (`ideaforge runs --format json`, `GET /runs`)."""
+    return {
+        "id": state.run_id,
+        "topic": state.brief.topic,
+        "strategy": state.brief.strategy.value,
+        "status": state.status.value,
+        "created_at": state.created_at,
+        "updated_at": state.updated_at,
+        "finished_at": state.finished_at,
+        "round": state.round,
+        "rounds": state.brief.rounds,
+        "phase": state.phase.value,
+        "step": state.step,
+        "ideas_alive": len(state.alive_ideas()),
+        "ideas_dropped": len(state.ideas) - len(state.alive_ideas()),
+        "tokens": state.total_tokens,
+        "tokens_by_role": {role: u.total_tokens for role, u in state.usage.items()},
+        "stop_reason": state.stop_reason.value if state.stop_reason else None,
+        "stop_detail": state.stop_detail,
+        "schedule": state.brief.schedule,
+        "cancel_requested": state.cancel_requested,
+    }
+
+
+def runs_table(states: list[RunState]) -> Table:
+    table = Table(title="ideaforge runs", header_style="bold")
+    for col in ("id", "topic", "status", "round/phase", "alive", "tokens", "age"):
+        table.add_column(col, justify="right" if col in ("alive", "tokens") else "left")
+    for s in states:
+        table.add_row(
+            s.run_id,
+            escape(s.brief.topic[:48] + ("…" if len(s.brief.topic) > 48 else "")),
+            s.status.value + (" (cancelling)" if s.cancel_requested and not s.terminal else ""),
+            f"{s.round}/{s.brief.rounds} {s.phase.value}",
+            str(len(s.alive_ideas())),
+            str(s.total_tokens),
+            age(s.created_at),
+        )
+    return table
+
+
+def _content_summary(event: TranscriptEvent) -> str:
+    if event.kind != "turn" or event.role == "system":
+        return event.content
+    try:
+        data = json.loads(event.content)
+    except ValueError:
+        return event.content[:160]
+    if "ideas" in data:
+        return " | ".join(i.get("title", "?") for i in data["ideas"])
+    if "strongest_objection" in data:
+        return ("FATAL: " if data.get("fatal") else "") + str(data["strongest_objection"])
+    if "novelty" in data:
+        return f"novelty {data['novelty']}, feasibility {data['feasibility']}: {data.get('rationale', '')}"
+    for key in ("common_answers", "questions"):
+        if key in data:
+            return "; ".join(map(str, data[key]))
+    if "pairs" in data:
+        return "; ".join(f"{p.get('first')} × {p.get('second')}" for p in data["pairs"])
+    return event.content[:160]
+
+
+def event_line(event: TranscriptEvent) -> Text:
+    """One line per agent turn, coloured by role."""
+    clock = time.strftime("%H:%M:%S", time.localtime(event.ts))
+    line = Text()
+    line.append(f"{clock} r{event.round} {event.phase:<14} ", style="dim")
+    line.append(f"{event.role:<9}", style=ROLE_STYLES.get(event.role, ""))
+    if event.idea_id:
+        line.append(f" {event.idea_id:<4}", style="bold")
+    if event.latency_ms is not None:
+        line.append(
+            f" {event.latency_ms / 1000:5.1f}s {event.prompt_tokens}→{event.completion_tokens} tok",
+            style="dim",
+        )
+    summary = _content_summary(event)
+    line.append("  ")
+    line.append(summary[:220], style="red" if event.kind == "error" else "")
+    return line
+
+
+def shortlist_table(shortlist: Shortlist) -> Table:
+    table = Table(
+        title=f"Shortlist for {escape(shortlist.topic[:60])} ({shortlist.status}, {shortlist.stop_reason}; "
+        f"ranked by {shortlist.ranked_by})",
+        header_style="bold",
+        show_lines=True,
+    )
+    table.add_column("#", justify="right")
+    table.add_column("idea", ratio=3)
+    table.add_column("nov", justify="right")
+    table.add_column("feas", justify="right")
+    table.add_column("elo", justify="right")
+    table.add_column("judge's rationale / skeptic's main objection", ratio=3)
+    for e in shortlist.ideas:
+        table.add_row(
+            str(e.rank),
+            Text.assemble((e.title, "bold"), "\n", e.summary),
+            str(e.novelty),
+            str(e.feasibility),
+            f"{e.elo:.0f}",
+            Text.assemble(e.rationale, "\n", ("Objection: ", "yellow"), e.objection or "—"),
+        )
+    return table
+
+
+def shortlist_markdown(shortlist: Shortlist) -> str:
+    lines = [
+        f"# Shortlist: {shortlist.topic}",
+        "",
+        f"Run `{shortlist.run_id}` · {shortlist.status} ({shortlist.stop_reason}) · "
+        f"{shortlist.generated} generated, {shortlist.dropped} dropped · ranked by {shortlist.ranked_by}",
+        "",
+    ]
+    if not shortlist.ideas:
+        lines.append("_No idea survived._")
+    for e in shortlist.ideas:
+        lines += [
+            f"## {e.rank}. {e.title}",
+            "",
+            e.summary,
+            "",
+            f"- **Novelty** {e.novelty}/10 · **Feasibility** {e.feasibility}/10 · combined {e.combined} · "
+            f"Elo {e.elo:.0f}",
+            f"- **Judge:** {e.rationale}",
+            f"- **Skeptic's main objection:** {e.objection or '—'}",
+            "",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""The RQ job: `take_turn(run_id, step)` advances one run by one step.
+
+Arguments are plain JSON (a string and an int), so any producer can enqueue turns. The turn is
+applied with a compare-and-set on the stored step: a duplicated, retried or orphaned job that
+finds the step already taken does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import structlog
+from rq.job import Job
+
+from agents.engine import StepOutcome, fail, run_step
+from agents.errors import InvalidPayload, RetryableError, TerminalError
+from config.logging import bind_turn, configure_logging
+from config.settings import Settings, get_settings
+from workers.connection import connect
+from workers.keys import Keys
+from workers.queue import enqueue_turn, make_queue
+from workers.runtime import turn_context
+from workers.store import RunStore
+
+log = structlog.get_logger("ideaforge.turn")
+
+
+def _check_args(run_id: Any, step: Any) -> tuple[str, int]:
+    if not isinstance(run_id, str) or not run_id or not run_id.replace("-", "").isalnum() or len(run_id) > 64:
+        raise InvalidPayload(f"take_turn needs a run id string, got {run_id!r}")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise InvalidPayload(f"take_turn needs a non-negative integer step, got {step!r}")
+    return run_id, step
+
+
+def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome) -> bool:
+    queue = make_queue(store.r, settings)
+    state = outcome.state
+    return store.commit_turn(
+        step,
+        state,
+        outcome.events,
+        lambda pipe: enqueue_turn(queue, settings, state.run_id, state.step, pipeline=pipe),
+    )
+
+
+def take_turn(run_id: str, step: int) -> dict[str, Any]:
+    """Load the run, run one step, commit it (CAS) together with the next turn's enqueue."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    run_id, step = _check_args(run_id, step)
+    bind_turn(run_id, step)
+    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix))
+    state = store.load(run_id)
+    if state.step != step or state.terminal:
+        log.info("turn.skipped", reason="already applied", stored_step=state.step, status=state.status.value)
+        return {"applied": False, "stored_step": state.step}
+    structlog.contextvars.bind_contextvars(round=state.round, phase=state.phase.value)
+    started = time.perf_counter()
+
+    async def advance() -> StepOutcome:
+        async with turn_context(settings, state.brief) as ctx:
+            return await run_step(state, ctx)
+
+    try:
+        outcome = asyncio.run(advance())
+    except RetryableError:
+        raise  # RQ retries the job with backoff; on_turn_failure handles the last failure
+    except TerminalError as exc:
+        log.error("turn.failed", error=str(exc))
+        outcome = fail(state, f"{type(exc).__name__}: {exc}", time.time())
+    applied = _commit(store, settings, step, outcome)
+    new = outcome.state
+    calls = [e for e in outcome.events if e.role != "system"]
+    log.info(
+        "turn.done",
+        applied=applied,
+        next_phase=new.phase.value,
+        status=new.status.value,
+        role=calls[0].role if calls else "system",
+        calls=len(calls),
+        prompt_tokens=sum(e.prompt_tokens for e in calls),
+        completion_tokens=sum(e.completion_tokens for e in calls),
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    structlog.contextvars.clear_contextvars()
+    return {"applied": applied, "step": new.step, "phase": new.phase.value, "status": new.status.value}
+
+
+def on_turn_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    """RQ calls this on every failure; once retries are exhausted the run stops with the reason."""
+    if job.retries_left:
+        return
+    settings = get_settings()
+    try:
+        run_id, step = _check_args(*job.args)
+    except (InvalidPayload, TypeError, ValueError):
+        log.error("turn.bad_payload", job_id=job.id, error=str(exc_value))
+        return
+    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix))
+    try:
+        state = store.load(run_id)
+    except TerminalError as exc:
+        log.error("turn.failure_unrecorded", run_id=run_id, error=str(exc))
+        return
+    if state.step != step or state.terminal:
+        return
+    detail = f"turn {step} ({state.phase.value}) failed after retries: {exc_type.__name__}: {exc_value}"
+    _commit(store, settings, step, fail(state, detail, time.time()))
+    log.error("run.failed", run_id=run_id, step=step, error=detail)

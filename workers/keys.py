@@ -1,0 +1,53 @@
+"""Every Redis key ideaforge uses, in one place. All keys start with the configured prefix.
+
+| key | type | what |
+|---|---|---|
+| {p}:run:{id} | string (JSON) | the RunState, versioned; its `step` is the compare-and-set guard |
+| {p}:run:{id}:events | stream | the transcript: one entry per event, field `e` = TranscriptEvent JSON |
+| {p}:run:{id}:shortlist | string (JSON) | the Shortlist, written when the run stops |
+| {p}:runs | sorted set | run ids scored by creation time (the run index) |
+| {p}:runs:status:{status} | set | run ids by status |
+| {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
+| {p}:ledger:{namespace}:* | see workers/ledger.py | the cross-run idea ledger |
+| {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
+RQ's own keys (`rq:*`) hold the queue; its job ids are `turn-{run_id}-{step}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "ideaforge"
+
+    def run(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}"
+
+    def events(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:events"
+
+    def shortlist(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:shortlist"
+
+    @property
+    def runs(self) -> str:
+        return f"{self.prefix}:runs"
+
+    def runs_by_status(self, status: str) -> str:
+        return f"{self.prefix}:runs:status:{status}"
+
+    def runs_by_schedule(self, schedule: str) -> str:
+        return f"{self.prefix}:runs:schedule:{schedule}"
+
+    def ledger(self, namespace: str) -> str:
+        return f"{self.prefix}:ledger:{namespace}"
+
+    def schedule(self, name: str) -> str:
+        return f"{self.prefix}:schedule:{name}"
+
+
+def turn_job_id(run_id: str, step: int) -> str:
+    """RQ job ids allow only [A-Za-z0-9_-]; run ids are hex."""
+    return f"turn-{run_id}-{step}"

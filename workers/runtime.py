@@ -1,0 +1,85 @@
+"""Builds what a turn needs from settings: role agents whose clients are opened on first use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from autogen_core.models import ChatCompletionClient
+
+from agents.brief import Brief
+from agents.calls import RoleAgent
+from agents.context import Prices, TurnContext
+from agents.models import RoleModel, resolve_role_models
+from config.agents import AgentsConfig, load_agents_config
+from config.settings import Settings
+
+
+@lru_cache(maxsize=8)
+def _agents_config(path: Path, mtime: float, settings_json: str) -> AgentsConfig:
+    return load_agents_config(path, Settings.model_validate_json(settings_json))
+
+
+def agents_config(settings: Settings) -> AgentsConfig:
+    """Parsed once per file version (YAML parsing is a visible share of a short turn)."""
+    path = Path(settings.agents_file)
+    fingerprint = settings.model_dump_json(
+        include={"model", "generator_model", "skeptic_model", "judge_model"}
+    )
+    return _agents_config(path, path.stat().st_mtime, fingerprint).model_copy(deep=True)
+
+
+class LazyAgents(Mapping[str, RoleAgent]):
+    """Opens a role's client only when a phase needs that role (code-only phases open none)."""
+
+    def __init__(self, role_models: Mapping[str, RoleModel], prompts: Mapping[str, str]) -> None:
+        self._models = role_models
+        self._prompts = prompts
+        self._agents: dict[str, RoleAgent] = {}
+        self._clients: list[ChatCompletionClient] = []
+
+    def __getitem__(self, role: str) -> RoleAgent:
+        if role not in self._agents:
+            rm = self._models[role]
+            client = rm.create_client()
+            self._clients.append(client)
+            self._agents[role] = RoleAgent(
+                role=role,
+                system_prompt=self._prompts[role],
+                client=client,
+                model=rm.model,
+                temperature=rm.temperature,
+                structured=rm.structured,
+            )
+        return self._agents[role]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._models)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.close()
+        self._clients.clear()
+        self._agents.clear()
+
+
+@asynccontextmanager
+async def turn_context(settings: Settings, brief: Brief) -> AsyncIterator[TurnContext]:
+    """Clients live for one job and are closed at its end (module-level clients break on a second
+    `asyncio.run()` in the same process)."""
+    cfg = agents_config(settings)
+    role_models = resolve_role_models(settings, cfg, brief.model)
+    agents = LazyAgents(role_models, {role: cfg.role(role).rendered_system_prompt() for role in role_models})
+    try:
+        yield TurnContext(
+            agents=agents,
+            max_concurrency=settings.max_concurrency,
+            prices=Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k),
+        )
+    finally:
+        await agents.close()
