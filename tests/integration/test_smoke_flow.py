@@ -1,0 +1,21 @@
+"""A full 2-round brainstorm through the real queue and an in-process SimpleWorker."""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from tests.conftest import run_burst
+from workers.api import Ideaforge
+
+
+def test_two_round_brainstorm_through_simple_worker(settings: Settings) -> None:
+    forge = Ideaforge(settings)
+    run_id = forge.submit({"topic": "Ways to reduce food waste in university cafeterias", "rounds": 2})
+    run_burst(settings)
+    state = forge.get_run(run_id)
+    assert state.status.value == "finished"
+    assert state.stop_reason is not None and state.stop_reason.value == "rounds_done"
+    assert state.round == 2
+    shortlist = forge.get_shortlist(run_id)
+    assert shortlist is not None and shortlist.ideas
+    ranks = [(e.combined, e.novelty) for e in shortlist.ideas]
+    assert ranks == sorted(ranks, reverse=True)
