@@ -104,3 +104,16 @@ def resolve_role_models(
             api_key=key,
         )
     return resolved
+
+
+def warm_up() -> None:
+    """Import what the first model call would import lazily (openai's `beta` resources, ~1-3 s).
+
+    A forking worker calls this once before it forks its work horses; otherwise every horse, a
+    fresh copy of a parent that never made a call, pays the import again on every turn.
+    No network: the client is built against an unused address and never sends a request.
+    """
+    import openai
+
+    client = openai.AsyncOpenAI(api_key=LOCAL_API_KEY, base_url="http://127.0.0.1:9/v1")
+    _ = (client.beta.chat.completions, client.chat.completions, client.models)

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     job_timeout_s: int = 900
     turn_retries: int = 3
     turn_retry_intervals_s: list[int] = [2, 10, 30]
+    # Abandoned-turn recovery (workers/recovery.py): each worker refreshes a liveness key every
+    # `worker_heartbeat_s`; one whose key is older than `worker_dead_after_s` is dead, and every
+    # `recovery_interval_s` each worker re-enqueues the turns that dead workers had started.
+    worker_heartbeat_s: float = 1.0
+    worker_dead_after_s: int = 5
+    recovery_interval_s: float = 2.0
 
     # --- Models ------------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(

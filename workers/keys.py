@@ -10,12 +10,17 @@
 | {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
 | {p}:ledger:{namespace}:* | see workers/ledger.py | the cross-run idea ledger |
 | {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
+| {p}:workers | set | names of live ideaforge workers (see workers/recovery.py) |
+| {p}:worker:{name}:alive | string, short TTL | a worker's liveness beat; expired = the worker is dead |
 RQ's own keys (`rq:*`) hold the queue; its job ids are `turn-{run_id}-{step}`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_TURN_JOB_ID = re.compile(r"^turn-([A-Za-z0-9-]{1,64})-(\d{1,9})$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,20 @@ class Keys:
     def schedule(self, name: str) -> str:
         return f"{self.prefix}:schedule:{name}"
 
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    def worker_alive(self, name: str) -> str:
+        return f"{self.prefix}:worker:{name}:alive"
+
 
 def turn_job_id(run_id: str, step: int) -> str:
     """RQ job ids allow only [A-Za-z0-9_-]; run ids are hex."""
     return f"turn-{run_id}-{step}"
+
+
+def parse_turn_job_id(job_id: str) -> tuple[str, int] | None:
+    """(run_id, step) from a turn job id, or None for any other job."""
+    match = _TURN_JOB_ID.match(job_id)
+    return (match.group(1), int(match.group(2))) if match else None

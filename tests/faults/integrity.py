@@ -1,0 +1,32 @@
+"""Checks that a run's transcript and state are whole: no turn lost, none applied twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from agents.state import RunState, TranscriptEvent
+from workers.store import RunStore
+
+
+def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEvent]]:
+    state = store.load(run_id)
+    events = [e for _, e in store.events(run_id)]
+    turn_events = [e for e in events if e.content not in ("cancel requested",)]
+    steps = [e.step for e in turn_events]
+    # Steps appear in order, each committed step at least once, none skipped.
+    assert steps == sorted(steps), f"{run_id}: transcript steps out of order: {steps}"
+    assert sorted(set(steps)) == list(range(state.step)), (
+        f"{run_id}: transcript steps {sorted(set(steps))} are not 0..{state.step - 1}"
+    )
+    # No agent call recorded twice within a step (a duplicated commit would repeat them all).
+    calls = [e for e in turn_events if e.model is not None]
+    seen = Counter((e.step, e.role, e.idea_id) for e in calls)
+    dupes = {k: n for k, n in seen.items() if n > 1}
+    assert not dupes, f"{run_id}: duplicated turns {dupes}"
+    # Usage charged once per recorded call.
+    assert sum(u.calls for u in state.usage.values()) == len(calls), f"{run_id}: usage != calls"
+    stops = [e for e in events if e.content.startswith("run stopped")]
+    if state.terminal:
+        assert len(stops) == 1, f"{run_id}: {len(stops)} stop events"
+        assert store.shortlist(run_id) is not None, f"{run_id}: no shortlist"
+    return state, events
