@@ -31,7 +31,13 @@ def turn_retry(settings: Settings) -> Retry | None:
 
 
 def enqueue_turn(
-    queue: Queue, settings: Settings, run_id: str, step: int, pipeline: Pipeline | None = None
+    queue: Queue,
+    settings: Settings,
+    run_id: str,
+    step: int,
+    pipeline: Pipeline | None = None,
+    *,
+    at_front: bool = False,
 ) -> Job:
     """Enqueue `take_turn(run_id, step)`; inside `pipeline`, it lands only if the pipeline executes."""
     return queue.enqueue_call(
@@ -45,4 +51,5 @@ def enqueue_turn(
         on_failure=Callback(ON_TURN_FAILURE),
         description=f"turn {step} of run {run_id}",
         pipeline=pipeline,
+        at_front=at_front,
     )

@@ -92,7 +92,7 @@ def recover_abandoned(client: redis.Redis, settings: Settings) -> RecoveryReport
             report.dropped.append(job_id)  # the turn was committed before its worker died
             _finish_stale(client, job_id)
             continue
-        enqueue_turn(queue, settings, run_id, step)
+        enqueue_turn(queue, settings, run_id, step, at_front=True)  # it has waited longest
         report.requeued.append(job_id)
         log.warning("turn.recovered", run_id=run_id, step=step, job_id=job_id, reason="worker dead")
     return report

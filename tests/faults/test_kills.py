@@ -45,13 +45,20 @@ def test_sigkill_horses_and_workers_during_20_runs(
     run_ids = [forge.submit(BRIEF) for _ in range(RUNS)]
     rng = random.Random(7)
     plan = ["horse", "horse", "worker", "horse", "orphan", "horse", "worker", "horse", "horse", "horse"]
-    recoveries: list[float] = []
+    recoveries: list[float] = []  # kill -> the turn committed by another worker
+    detections: list[float] = []  # kill -> the turn back on the queue
     horse_kills = worker_kills = 0
     orphans: list[int] = []
+    busy: list[tuple[int, int]] = []
+
+    def some_busy() -> bool:
+        busy[:] = workers.horses()
+        return bool(busy)
+
     for action in plan:
-        time.sleep(rng.uniform(0.3, 0.8))  # a random moment mid-flight (not an event to await)
-        busy = [(w, h) for w, h in workers.horses()]
-        if not busy:
+        wait_for(some_busy, timeout=60, interval=0.02, what="a work horse at work")
+        time.sleep(rng.uniform(0.0, 0.15))  # a random moment within the turn
+        if not some_busy():
             continue
         worker_pid, horse = rng.choice(busy)
         job_id = _current_job(redis_client, worker_pid)
@@ -67,6 +74,12 @@ def test_sigkill_horses_and_workers_during_20_runs(
             worker_kills += 1
             workers.start(1)
         if job_id and action != "horse":
+            wait_for(
+                lambda j=job_id: redis_client.hget(f"rq:job:{j}", "status") != b"started",
+                timeout=30,
+                what=f"{job_id} re-enqueued",
+            )
+            detections.append(time.monotonic() - killed_at)
             wait_for(lambda j=job_id: _committed_after(forge, j), timeout=60, what=f"{job_id} recovered")
             recoveries.append(time.monotonic() - killed_at)
 
@@ -86,5 +99,6 @@ def test_sigkill_horses_and_workers_during_20_runs(
     print(
         f"\nKILLS horse={horse_kills} worker={worker_kills} (orphans {len(orphans)}); recovery after a "
         f"worker SIGKILL: median {statistics.median(recoveries):.2f}s max {max(recoveries):.2f}s "
-        f"(n={len(recoveries)}); 20/20 finished"
+        f"(n={len(recoveries)}); re-enqueued after median {statistics.median(detections):.2f}s; "
+        "20/20 finished"
     )
