@@ -11,6 +11,13 @@ from agents.brief import Brief, parse_brief
 from agents.errors import InvalidBrief
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message spans several lines with a code excerpt; keep one line: what and where."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+
+
 def read_brief_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
@@ -23,7 +30,7 @@ def read_brief_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidBrief(f"brief file {path} is not valid YAML/JSON: {exc}") from None
+        raise InvalidBrief(f"brief file {path} is not valid YAML/JSON: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise InvalidBrief(
             f"brief file {path} must hold a mapping of brief fields, not {type(data).__name__}"

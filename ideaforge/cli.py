@@ -56,15 +56,21 @@ def clean_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except IdeaforgeError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             url = redact_url(get_settings().redis_url)
-            err.print(f"[bold red]error:[/] cannot reach Redis at {url}: {exc}", highlight=False)
+            err.print(
+                f"[bold red]error:[/] cannot reach Redis at {url}: {exc}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(2) from None
         except redis.AuthenticationError as exc:
             url = redact_url(get_settings().redis_url)
-            err.print(f"[bold red]error:[/] Redis at {url} refused the credentials: {exc}", highlight=False)
+            err.print(
+                f"[bold red]error:[/] Redis at {url} refused the credentials: {exc}",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

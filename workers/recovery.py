@@ -74,7 +74,8 @@ def recover_abandoned(client: redis.Redis, settings: Settings) -> RecoveryReport
     registry = StartedJobRegistry(queue=queue, serializer=JSONSerializer)
     store = RunStore(client, keys)
     report = RecoveryReport()
-    for entry in client.zrange(registry.key, 0, -1):
+    entries: list[bytes] = client.zrange(registry.key, 0, -1)  # type: ignore[assignment]
+    for entry in entries:
         composite = _text(entry)
         job_id, execution_id = parse_composite_key(composite)
         turn = parse_turn_job_id(job_id)
@@ -101,7 +102,7 @@ def recover_abandoned(client: redis.Redis, settings: Settings) -> RecoveryReport
 def _finish_stale(client: redis.Redis, job_id: str) -> None:
     try:
         job = Job.fetch(job_id, connection=client, serializer=JSONSerializer)
-    except Exception:  # noqa: BLE001 - gone already: nothing to tidy
+    except Exception:
         return
     job.delete(remove_from_queue=False)
 
@@ -124,7 +125,9 @@ class Maintenance(threading.Thread):
         with self.client.pipeline() as pipe:
             pipe.sadd(self.keys.workers, self.worker_name)
             pipe.set(
-                self.keys.worker_alive(self.worker_name), "1", px=int(self.settings.worker_dead_after_s * 1000)
+                self.keys.worker_alive(self.worker_name),
+                "1",
+                px=int(self.settings.worker_dead_after_s * 1000),
             )
             pipe.execute()
 
@@ -150,12 +153,14 @@ class Maintenance(threading.Thread):
                     next_pass = now + self.settings.recovery_interval_s
                     self.last_report = recover_abandoned(self.client, self.settings)
                 if down_since is not None:
-                    log.warning("redis.reconnected", worker=self.worker_name, after_s=round(now - down_since, 1))
+                    log.warning(
+                        "redis.reconnected", worker=self.worker_name, after_s=round(now - down_since, 1)
+                    )
                     down_since = None
             except redis.RedisError as exc:
                 if down_since is None:
                     down_since = time.monotonic()
                     log.warning("redis.unavailable", worker=self.worker_name, error=str(exc), retry_in_s=1)
-            except Exception as exc:  # noqa: BLE001 - maintenance must never kill the worker
+            except Exception as exc:
                 log.error("recovery.error", worker=self.worker_name, error=f"{type(exc).__name__}: {exc}")
             self._stop_event.wait(self.settings.worker_heartbeat_s)

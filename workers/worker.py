@@ -7,7 +7,7 @@ backoff back onto the queue; `TurnWorker` runs the liveness beat and abandoned-t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
@@ -54,7 +54,7 @@ def build_worker(
 ) -> Worker:
     settings = settings or get_settings()
     client = connect(settings.redis_url)
-    cls = SimpleTurnWorker if simple else TurnWorker
+    cls = cast(type[Worker], SimpleTurnWorker if simple else TurnWorker)
     return cls(
         [make_queue(client, settings)], connection=client, serializer=JSONSerializer, name=name, **kwargs
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -111,10 +112,8 @@ class Workers:
         os.killpg(proc.pid, signal.SIGKILL)
         if with_horse:
             for horse in horses:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(horse, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         proc.wait(timeout=10)
         return horses
 
@@ -124,27 +123,19 @@ class Workers:
     def stop(self) -> None:
         """SIGTERM (warm shutdown), then SIGKILL whatever is left, horses and orphans included."""
         for proc in self.live():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 10
         for proc in self.procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in self.procs:
             self.horses_seen.update(pid for pid in children(proc.pid) if is_horse(pid))
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             if proc.poll() is None:
                 proc.wait(timeout=10)
         for horse in self.horses_seen:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(horse, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.procs.clear()

@@ -20,10 +20,16 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *extra_args: str) -> None:
+        self.extra_args = list(extra_args)
         self.dir = directory
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def password(self) -> str | None:
+        args = self.extra_args
+        return args[args.index("--requirepass") + 1] if "--requirepass" in args else None
 
     @property
     def url(self) -> str:
@@ -33,18 +39,25 @@ class PrivateRedis:
         self.proc = subprocess.Popen(
             [
                 "redis-server",
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.dir),
-                "--appendonly", "yes",
-                "--appendfsync", "always",
-                "--save", "",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                *self.extra_args,
             ],
             stdout=open(self.dir / "redis.log", "ab"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        client = redis.Redis(port=self.port)
+        client = redis.Redis(port=self.port, password=self.password)
         wait_for(lambda: _pings(client), timeout=10, what="private redis to start")
         client.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import get_settings
-from ideaforge.devtools.fake_openai import Fault, FakeModelServer
+from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.conftest import run_burst
 from tests.faults.integrity import check_run
 from workers.api import Ideaforge
@@ -23,7 +23,9 @@ def quick_model(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
 # (fault, how the policy deals with it): "client" = the OpenAI client retries the request,
 # "reask" = the answer is unusable and ideaforge re-asks once with the validation error.
 ONE_OFF = [
-    pytest.param(Fault("status", status=429, retry_after=0.2, role="skeptic"), "client", id="429-retry-after"),
+    pytest.param(
+        Fault("status", status=429, retry_after=0.2, role="skeptic"), "client", id="429-retry-after"
+    ),
     pytest.param(Fault("status", status=500, role="skeptic"), "client", id="500"),
     pytest.param(Fault("status", status=503, role="judge"), "client", id="503"),
     pytest.param(Fault("reset", role="generator"), "client", id="connection-reset"),

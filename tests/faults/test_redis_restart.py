@@ -50,7 +50,11 @@ def test_redis_restart_mid_run(
     with open(watch_log, "wb") as out:
         watcher = subprocess.Popen(
             [sys.executable, "-m", "ideaforge", "watch", run_ids[0], "--format", "json"],
-            cwd=ROOT, env=child_env(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=child_env(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_for(lambda: any(forge.get_run(r).step >= 3 for r in run_ids), timeout=60, what="progress")
