@@ -22,7 +22,12 @@ def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEv
     calls = [e for e in turn_events if e.model is not None]
     seen = Counter((e.step, e.role, e.idea_id) for e in calls)
     dupes = {k: n for k, n in seen.items() if n > 1}
-    assert not dupes, f"{run_id}: duplicated turns {dupes}"
+    detail = [
+        (eid, e.step, e.role, e.idea_id, e.kind, round(e.ts, 3), e.content[:60])
+        for eid, e in store.events(run_id)
+        if (e.step, e.role, e.idea_id) in dupes or e.model is None
+    ]
+    assert not dupes, f"{run_id}: duplicated turns {dupes}: {detail}"
     # Usage charged once per recorded call.
     assert sum(u.calls for u in state.usage.values()) == len(calls), f"{run_id}: usage != calls"
     stops = [e for e in events if e.content.startswith("run stopped")]
