@@ -78,8 +78,11 @@ def reference_embed(w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
         s = np.exp(s - s.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
         ctx = (s @ v).transpose(1, 0, 2).reshape(t, heads * hd)
-        x = _ln(x + lin(ctx, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"],
-                w[p + "attention.output.LayerNorm.bias"])
+        x = _ln(
+            x + lin(ctx, "attention.output.dense"),
+            w[p + "attention.output.LayerNorm.weight"],
+            w[p + "attention.output.LayerNorm.bias"],
+        )
         h = lin(_gelu(lin(x, "intermediate.dense")), "output.dense")
         x = _ln(x + h, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
     v = x.mean(0)

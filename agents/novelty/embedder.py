@@ -78,7 +78,8 @@ def normalize_rows(matrix: npt.NDArray[Any]) -> Matrix:
     """L2-normalise each row (zero rows stay zero) and return float32."""
     mat = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(mat, axis=1, keepdims=True)
-    return (mat / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    out: Matrix = (mat / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return out
 
 
 def sha256_file(path: Path) -> str:
