@@ -53,7 +53,7 @@ def pairwise_prompt(a_text: str, b_text: str, topic: str | None = None) -> Promp
 
 def expected_score(rating_a: float, rating_b: float) -> float:
     """Probability-like expected score of A against B."""
-    return 1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / ELO_SCALE))
+    return float(1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / ELO_SCALE)))
 
 
 def update(rating_a: float, rating_b: float, score_a: float, k: float = ELO_K) -> tuple[float, float]:
