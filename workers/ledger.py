@@ -210,9 +210,10 @@ class IdeaLedger:
         if cached is None or cached.epoch != epoch or cached.index.model_id != self.embedder.model_id:
             index = VectorIndex(self.embedder.model_id, self.embedder.dim, namespace=namespace)
             cached = self._cache[namespace] = _Cached(index, 0, epoch)
-        rows = self.r.zrangebyscore(
+        found: Any = self.r.zrangebyscore(
             self._k(namespace, "order"), f"({cached.last_seq}", "+inf", withscores=True
         )
+        rows: list[tuple[bytes, float]] = [(_bytes(m), float(sc)) for m, sc in found]
         if not rows:
             return cached.index
         ids = [r[0] for r in rows]
