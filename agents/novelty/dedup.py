@@ -97,7 +97,7 @@ class NoveltyDecision(BaseModel):
     text: str
     action: Action
     nearest: Neighbour | None = None  # the neighbour behind the action (the most similar one if kept)
-    novelty_distance: float = 1.0  # 1 - max cosine to anything known
+    novelty_distance: float = 1.0  # 1 - max cosine to anything known, clipped to [0, 1]
     reason: str = ""
 
     def question(self) -> PromptText | None:
@@ -187,7 +187,7 @@ def _decide(
         text=cand.text,
         action=action,
         nearest=chosen,
-        novelty_distance=round(1.0 - closest, 6),
+        novelty_distance=round(1.0 - min(max(closest, 0.0), 1.0), 6),
         reason=_reason(action, chosen, th),
     )
 

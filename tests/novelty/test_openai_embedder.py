@@ -4,7 +4,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from agents.novelty.embedder import EmbedderMismatch, OpenAIEmbedder
 
 
 class _Fake(BaseHTTPRequestHandler):
-    requests: list[dict[str, Any]] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
     status = 200
     dim = 4
 
@@ -31,8 +31,12 @@ class _Fake(BaseHTTPRequestHandler):
             {"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, 0.0, 2.0][: self.dim]}
             for i, t in enumerate(body["input"])
         ][::-1]  # out of order on purpose
-        payload = {"object": "list", "data": data, "model": body["model"],
-                   "usage": {"prompt_tokens": 1, "total_tokens": 1}}  # fmt: skip
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": body["model"],
+            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+        }
         raw = json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
