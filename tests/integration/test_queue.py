@@ -40,14 +40,16 @@ def test_queue_payloads_are_json_not_pickle(settings: Settings, redis_client: re
     assert queued == [turn_job_id(run_id, 0).encode()]
 
 
-def test_submit_stores_state_index_and_first_event_atomically(settings: Settings, redis_client: redis.Redis) -> None:
+def test_submit_stores_state_index_and_first_event_atomically(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
     forge = Ideaforge(settings)
     run_id = forge.submit({"topic": "cafeteria waste"})
     keys = Keys(settings.key_prefix)
     assert redis_client.zscore(keys.runs, run_id) is not None
     assert redis_client.sismember(keys.runs_by_status("queued"), run_id)
     assert forge.get_run(run_id).step == 0
-    assert [e.content for e in forge.iter_events(run_id)][0].startswith("run created")
+    assert next(e.content for e in forge.iter_events(run_id)).startswith("run created")
 
 
 def test_a_duplicated_turn_is_applied_once(settings: Settings, redis_client: redis.Redis) -> None:
@@ -108,10 +110,21 @@ def test_cancel_mid_run_still_writes_a_shortlist(settings: Settings, redis_clien
 
 def test_real_rq_worker_processes_complete_runs(settings: Settings, env: dict[str, str]) -> None:
     forge = Ideaforge(settings)
-    run_ids = [forge.submit({"topic": f"cafeteria waste {n}", "rounds": 2}) for n in range(3)]
+    run_ids = [forge.submit({"topic": f"cafeteria waste {n}", "rounds": 1}) for n in range(2)]
     cmd = [
-        sys.executable, "-m", "rq.cli", "worker", settings.queue_name, "--burst", "--url", settings.redis_url,
-        "--serializer", "rq.serializers.JSONSerializer", "--quiet",
+        sys.executable,
+        "-m",
+        "rq.cli",
+        "worker",
+        settings.queue_name,
+        "--burst",
+        "--url",
+        settings.redis_url,
+        "--serializer",
+        "rq.serializers.JSONSerializer",
+        "--worker-class",
+        "workers.worker.TurnWorker",
+        "--quiet",
     ]
     child_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=child_env) for _ in range(2)]

@@ -25,7 +25,9 @@ def make_state(**brief: Any) -> RunState:
     brief.setdefault("topic", "Ways to reduce food waste in university cafeterias")
     b = parse_brief(brief)
     now = time.time()
-    state = RunState(run_id="abc123", brief=b, phase="generate", created_at=now, updated_at=now, deny=list(b.deny))
+    state = RunState(
+        run_id="abc123", brief=b, phase="generate", created_at=now, updated_at=now, deny=list(b.deny)
+    )
     state.phase = initial_phase(state)
     return state
 

@@ -75,7 +75,9 @@ async def test_second_round_generator_sees_and_evolves_survivors(
 async def test_unusable_generator_answer_is_recorded_and_the_run_goes_on(
     ctx: TurnContext, fake_model: FakeModelServer
 ) -> None:
-    fake_model.add_faults(Fault(kind="bad_schema", role="generator"), Fault(kind="bad_schema", role="generator"))
+    fake_model.add_faults(
+        Fault(kind="bad_schema", role="generator"), Fault(kind="bad_schema", role="generator")
+    )
     state = make_state(deny=["composting"], rounds=2)
     outcome = await run_step(state, ctx)
     assert outcome.state.phase is Phase.FILTER
@@ -86,14 +88,16 @@ async def test_unusable_generator_answer_is_recorded_and_the_run_goes_on(
     assert final.status is RunStatus.FINISHED and final.ideas  # round 2 still produced ideas
 
 
-async def test_step_raises_retryable_when_the_model_is_down(ctx: TurnContext, fake_model: FakeModelServer) -> None:
+async def test_step_raises_retryable_when_the_model_is_down(
+    ctx: TurnContext, fake_model: FakeModelServer
+) -> None:
     fake_model.add_faults(Fault(kind="status", status=503))
     with pytest.raises(ModelUnavailable, match="503"):
         await run_step(make_state(deny=["x"]), ctx)
 
 
 async def test_token_budget_stops_with_reason_and_shortlist(ctx: TurnContext) -> None:
-    state, phases = await run_to_end(make_state(deny=["x"], rounds=5, budget={"max_tokens": 1500}), ctx)
+    state, _phases = await run_to_end(make_state(deny=["x"], rounds=5, budget={"max_tokens": 1500}), ctx)
     assert state.stop_reason is StopReason.TOKEN_BUDGET
     assert state.status is RunStatus.FINISHED
     assert state.round < 5

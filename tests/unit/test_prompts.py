@@ -6,7 +6,9 @@ from tests.unit.helpers import make_state, scored_idea
 
 
 def _state_at_round(round_no: int, ideas_per_round: int = 4):  # type: ignore[no-untyped-def]
-    state = make_state(rounds=20, ideas_per_round=ideas_per_round, deny=[f"known answer {k}" for k in range(30)])
+    state = make_state(
+        rounds=20, ideas_per_round=ideas_per_round, deny=[f"known answer {k}" for k in range(30)]
+    )
     n = 0
     for r in range(1, round_no):
         for _ in range(ideas_per_round):
@@ -27,7 +29,7 @@ def test_generator_prompt_stays_flat_as_rounds_grow() -> None:
 def test_later_rounds_show_best_survivors_with_their_critique() -> None:
     state = _state_at_round(3)
     text = prompts.generate_request(state)
-    best = max(state.ideas, key=lambda i: (i.score.novelty * i.score.feasibility))  # type: ignore[union-attr]
+    best = max(state.ideas, key=lambda i: i.score.novelty * i.score.feasibility)  # type: ignore[union-attr]
     assert f'<idea id="{best.id}">' in text
     assert f"objection {best.id[1:]}" in text
     assert "Propose exactly 4 new, original ideas" in text
