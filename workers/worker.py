@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
+from rq.worker.base import BaseWorker
 
 import workers.jobs  # noqa: F401  (imported before forking: work horses start warm)
 from config.logging import configure_logging
@@ -24,7 +25,7 @@ class TurnWorker(Worker):
 
 def build_worker(
     settings: Settings | None = None, *, simple: bool = False, name: str | None = None
-) -> Worker:
+) -> BaseWorker:
     settings = settings or get_settings()
     client = connect(settings.redis_url)
     queues = [make_queue(client, settings)]
