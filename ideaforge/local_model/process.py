@@ -125,6 +125,7 @@ def terminate(pid: int, grace_s: float = 10.0) -> None:
             pass
 
     send(signal.SIGTERM)
+    send(signal.SIGCONT)  # a stopped (hung) process must run to act on SIGTERM
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
         if not pid_alive(pid):
