@@ -19,9 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from ideaforge.local_model.assemble import cached_digest_ok, ensure_model_file, model_path
+from ideaforge.local_model.assemble import (
+    cached_digest_ok,
+    ensure_model_file,
+    model_path,
+    verify_model_file,
+)
 from ideaforge.local_model.catalog import LOCAL_MODEL_INFO, ModelSpec, get_model_spec
-from ideaforge.local_model.errors import PortInUseError, ServerStartError
+from ideaforge.local_model.errors import ModelIntegrityError, PortInUseError, ServerStartError
 from ideaforge.local_model.launch import API_KEY_ENV
 from ideaforge.local_model.locking import file_lock
 from ideaforge.local_model.process import (
@@ -296,12 +301,10 @@ def local_server_status(settings: Settings, *, verify: bool = False) -> dict[str
     sha_ok: bool | None = None
     if file.is_file():
         if verify:
-            from ideaforge.local_model.assemble import verify_model_file
-
             try:
                 verify_model_file(spec, file)
                 sha_ok = True
-            except Exception:
+            except (ModelIntegrityError, OSError):
                 sha_ok = False
         else:
             sha_ok = cached_digest_ok(spec, file) or None  # None: not verified since it changed
