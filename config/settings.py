@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     local_model_threads: int = 0  # 0 = cores - 1
     local_model_dir: Path = Path.home() / ".cache" / "ideaforge" / "models"
     local_model_start_timeout_s: float = 180.0
+    local_model_parallel: int = 1  # concurrent request slots; they share the one context (kv_unified)
+    local_model_api_key: SecretStr | None = None  # optional key the local server demands
 
     # --- Front doors ---------------------------------------------------------------------------
     api_token: SecretStr | None = None
