@@ -270,7 +270,7 @@ def _ensure_model(settings: Any, *, quiet: bool = False) -> Callable[[], None]:
         err.print("[dim]starting the embedded local model (first start assembles the model file)…[/]")
     endpoint = ensure_local_server(settings)
     if endpoint.started_by_us:
-        return lambda: stop_local_server(settings)
+        return lambda: stop_local_server(settings, pid=endpoint.pid)
     return lambda: None
 
 
@@ -336,6 +336,47 @@ def run(
         out.print(
             f"[dim]{time.time() - started:.0f}s · ideaforge shortlist {run_id} --format md --out FILE[/]"
         )
+
+
+# --- embedded local model -------------------------------------------------------------------------
+model_app = typer.Typer(help="The embedded local model (used when no endpoint is configured).")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("serve")
+@clean_errors
+def model_serve() -> None:
+    """Serve the local model in the foreground (a Procfile / compose service)."""
+    from ideaforge.local_model import serve_foreground
+
+    serve_foreground(get_settings())
+
+
+@model_app.command("status")
+@clean_errors
+def model_status(
+    verify: Annotated[bool, typer.Option(help="Re-hash the model file in full.")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Is the local model server running; which model, file, port, memory."""
+    from ideaforge.local_model import local_server_status
+
+    status = local_server_status(get_settings(), verify=verify)
+    if fmt is OutputFormat.json:
+        print_json(status)
+        return
+    for key, value in status.items():
+        sys.stdout.write(f"{key:>15}: {value}\n")
+
+
+@model_app.command("stop")
+@clean_errors
+def model_stop() -> None:
+    """Stop a local model server that ideaforge started."""
+    from ideaforge.local_model import stop_local_server
+
+    stopped = stop_local_server(get_settings())
+    out.print("stopped" if stopped else "no local model server of ours was running")
 
 
 def main() -> None:
