@@ -10,6 +10,7 @@ from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 import workers.jobs  # noqa: F401  (imported before forking: work horses start warm)
+from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
@@ -20,6 +21,7 @@ def build_worker(
     settings: Settings | None = None, *, simple: bool = False, name: str | None = None
 ) -> Worker:
     settings = settings or get_settings()
+    warm_up()  # lazy imports and the TLS context, once, before forking: not once per job
     client = connect(settings.redis_url)
     cls = SimpleWorker if simple else Worker
     return cls([make_queue(client, settings)], connection=client, serializer=JSONSerializer, name=name)
