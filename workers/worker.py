@@ -6,6 +6,8 @@ Equivalent plain command: `rq worker ideaforge-turns --serializer rq.serializers
 
 from __future__ import annotations
 
+import gc
+
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
@@ -22,6 +24,7 @@ def build_worker(
 ) -> Worker:
     settings = settings or get_settings()
     warm_up()  # lazy imports and the TLS context, once, before forking: not once per job
+    gc.freeze()  # a forked work horse's collections then skip (and never copy-on-write) all of the above
     client = connect(settings.redis_url)
     cls = SimpleWorker if simple else Worker
     return cls([make_queue(client, settings)], connection=client, serializer=JSONSerializer, name=name)

@@ -341,6 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # listen backlog: the default 5 drops SYNs when >5 calls fan out (1 s retransmit)
 
     def __init__(self, addr: tuple[str, int], state: FakeState) -> None:
         super().__init__(addr, _Handler)
