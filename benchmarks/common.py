@@ -86,7 +86,11 @@ def free_port() -> int:
 
 def bench_env(base_url: str, **extra: str) -> dict[str, str]:
     """The environment for code under test and its worker processes (no real keys, bench DB)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDEAFORGE_") or k.startswith("IDEAFORGE_BENCH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("IDEAFORGE_") or k.startswith("IDEAFORGE_BENCH")
+    }
     env.pop("OPENAI_API_KEY", None)
     env.pop("REDIS_URL", None)
     env.update(
@@ -98,7 +102,8 @@ def bench_env(base_url: str, **extra: str) -> dict[str, str]:
             "IDEAFORGE_LOG_FORMAT": "json",
             "IDEAFORGE_LOG_LEVEL": "WARNING",
             "IDEAFORGE_TURN_RETRY_INTERVALS_S": "[0]",
-            "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
+            "PYTHONPATH": str(ROOT)
+            + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
         }
     )
     env.update(extra)
@@ -139,8 +144,15 @@ class FakeServer:
     def __init__(self, latency_ms: float = 0.0) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ideaforge.devtools.fake_openai", "--port", str(self.port),
-             "--latency-ms", str(latency_ms)],
+            [
+                sys.executable,
+                "-m",
+                "ideaforge.devtools.fake_openai",
+                "--port",
+                str(self.port),
+                "--latency-ms",
+                str(latency_ms),
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.DEVNULL,
@@ -293,7 +305,11 @@ def in_process_brainstorm(brief: dict[str, Any]) -> Any:
     parsed = parse_brief(brief)
     now = time.time()
     state = RunState(
-        run_id=new_run_id(), brief=parsed, phase="generate", created_at=now, updated_at=now,
+        run_id=new_run_id(),
+        brief=parsed,
+        phase="generate",
+        created_at=now,
+        updated_at=now,
         deny=list(parsed.deny),
     )
     state.phase = initial_phase(state)

@@ -12,7 +12,16 @@ import asyncio
 import time
 from typing import Any
 
-from benchmarks.common import TOPIC, Check, FakeServer, Options, Result, bench_env, in_process_brainstorm, process_env
+from benchmarks.common import (
+    TOPIC,
+    Check,
+    FakeServer,
+    Options,
+    Result,
+    bench_env,
+    in_process_brainstorm,
+    process_env,
+)
 
 ROUNDS = 10
 SHOWN = (1, 2, 3, 5, 10)
@@ -55,7 +64,9 @@ async def group_chat_tokens() -> dict[int, int]:
         custom_message_types=[StructuredMessage[t] for t in answer.values()],
     )
     now = time.time()
-    state = RunState(run_id="groupchat", brief=Brief(topic=TOPIC), phase="generate", created_at=now, updated_at=now)
+    state = RunState(
+        run_id="groupchat", brief=Brief(topic=TOPIC), phase="generate", created_at=now, updated_at=now
+    )
     try:
         result = await team.run(task=prompts.generate_request(state))
     finally:
@@ -83,7 +94,9 @@ def run(opts: Options) -> Result:
             Check("ideaforge growth round 10 / round 2", "≤ 1.3×", f"{g_mine:.2f}×", g_mine <= 1.3),
             Check("group chat growth round 10 / round 2", "report", f"{g_chat:.2f}×", None),
         ],
-        notes=["Tokens as the fake server counts them (prompt characters / 4, system prompt included); "
-               "structured-output schemas travel in response_format and are not counted on either side."],
+        notes=[
+            "Tokens as the fake server counts them (prompt characters / 4, system prompt included); "
+            "structured-output schemas travel in response_format and are not counted on either side."
+        ],
         seconds=time.time() - t0,
     )

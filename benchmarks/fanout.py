@@ -20,11 +20,24 @@ def _state(k: int) -> Any:
 
     now = time.time()
     ideas = [
-        Idea(id=f"i{n}", title=f"Idea number {n} for canteens", summary=f"Summary of idea {n}, concrete.", round=1)
+        Idea(
+            id=f"i{n}",
+            title=f"Idea number {n} for canteens",
+            summary=f"Summary of idea {n}, concrete.",
+            round=1,
+        )
         for n in range(1, k + 1)
     ]
-    return RunState(run_id="fanout", brief=Brief(topic=TOPIC), phase=Phase.CRITIQUE, status="running",
-                    created_at=now, updated_at=now, started_at=now, ideas=ideas)
+    return RunState(
+        run_id="fanout",
+        brief=Brief(topic=TOPIC),
+        phase=Phase.CRITIQUE,
+        status="running",
+        created_at=now,
+        updated_at=now,
+        started_at=now,
+        ideas=ideas,
+    )
 
 
 def _timed_step(state: Any, concurrency: int) -> tuple[float, Any]:
@@ -67,17 +80,41 @@ def run(opts: Options) -> Result:
     checks: list[Check] = []
     with FakeServer(latency_ms=latency_ms) as fake, process_env(bench_env(fake.base_url)):
         c1, j1 = measure(1, default, repeats)
-        rows.append([1, default, f"{median(c1):.3f}", f"{median(c1) / L:.2f}", f"{median(j1):.3f}",
-                     f"{median(j1) / L:.2f}", "baseline (one call)"])
+        rows.append(
+            [
+                1,
+                default,
+                f"{median(c1):.3f}",
+                f"{median(c1) / L:.2f}",
+                f"{median(j1):.3f}",
+                f"{median(j1) / L:.2f}",
+                "baseline (one call)",
+            ]
+        )
         for conc in sorted({4, 8, default}):
             c, j = measure(k, conc, repeats)
             tag = "settings default" if conc == default else ""
-            rows.append([k, conc, f"{median(c):.3f}", f"{median(c) / L:.2f}", f"{median(j):.3f}",
-                         f"{median(j) / L:.2f}", tag])
+            rows.append(
+                [
+                    k,
+                    conc,
+                    f"{median(c):.3f}",
+                    f"{median(c) / L:.2f}",
+                    f"{median(j):.3f}",
+                    f"{median(j) / L:.2f}",
+                    tag,
+                ]
+            )
             if conc == default:
                 for phase, vals in (("critique", c), ("judge", j)):
-                    checks.append(Check(f"{phase} K={k}, max_concurrency={conc} (default)", "≤ 1.5 L",
-                                        f"{median(vals) / L:.2f} L", median(vals) <= 1.5 * L))
+                    checks.append(
+                        Check(
+                            f"{phase} K={k}, max_concurrency={conc} (default)",
+                            "≤ 1.5 L",
+                            f"{median(vals) / L:.2f} L",
+                            median(vals) <= 1.5 * L,
+                        )
+                    )
     return Result(
         name="fanout",
         title=f"Fan-out: critique and judge phases, fake model L = {latency_ms} ms, {repeats} repeats",

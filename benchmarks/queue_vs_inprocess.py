@@ -74,15 +74,29 @@ def run(opts: Options) -> Result:
                         tb, steps_b = in_process()
                         inproc.append(tb)
                 ratio = median(queue_times) / median(inproc)
-                rows.append([f"(a) queue, {label}", steps_a, f"{median(queue_times):.3f}",
-                             f"{min(queue_times):.3f}", f"{ratio:.3f}"])
+                rows.append(
+                    [
+                        f"(a) queue, {label}",
+                        steps_a,
+                        f"{median(queue_times):.3f}",
+                        f"{min(queue_times):.3f}",
+                        f"{ratio:.3f}",
+                    ]
+                )
                 checks.append(Check(f"{label}: wall (a)/(b)", "≤ 1.05", f"{ratio:.3f}", ratio <= 1.05))
             if opts.profile:
                 for _ in range(repeats):
                     tb, steps_b = in_process()
                     inproc.append(tb)
-            rows.append(["(b) in-process run_step loop (baseline)", steps_b, f"{median(inproc):.3f}",
-                         f"{min(inproc):.3f}", "1.000"])
+            rows.append(
+                [
+                    "(b) in-process run_step loop (baseline)",
+                    steps_b,
+                    f"{median(inproc):.3f}",
+                    f"{min(inproc):.3f}",
+                    "1.000",
+                ]
+            )
             client.close()
     return Result(
         name="queue_vs_inprocess",

@@ -106,8 +106,13 @@ def bytes_per_turn() -> dict[str, Any]:
         build_worker(forge.settings, simple=True).work(burst=True, logging_level="WARNING")
         state = forge.get_run(run_id)
         assert state.terminal
-        return {"turns": state.step, "sent": _Stats.sent, "received": _Stats.received,
-                "commands": Counter(_Stats.commands), "state_bytes": len(state.model_dump_json())}
+        return {
+            "turns": state.step,
+            "sent": _Stats.sent,
+            "received": _Stats.received,
+            "commands": Counter(_Stats.commands),
+            "state_bytes": len(state.model_dump_json()),
+        }
     finally:
         conn._pools.pop((os.getpid(), REDIS_URL), None)
         client.close()
@@ -127,7 +132,8 @@ def monitored(env: dict[str, str], simple: bool) -> dict[str, Any]:
             workers.wait_registered(client)
             mon = subprocess.Popen(
                 shlex.split(f"redis-cli -h {url.hostname or '127.0.0.1'} -p {url.port or 6379} monitor"),
-                stdout=out, stderr=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
             )
             try:
                 time.sleep(0.3)
@@ -161,10 +167,20 @@ def run(opts: Options) -> Result:
             turns = b["turns"]
             total = sum(b["commands"].values())
             top = ", ".join(f"{k} {v / turns:.1f}" for k, v in b["commands"].most_common(8))
-            rows.append(["SimpleWorker in-process (socket count)", turns, f"{total / turns:.1f}",
-                         f"{b['sent'] / turns / 1024:.1f}", f"{b['received'] / turns / 1024:.1f}", top])
-            notes.append(f"Final run state JSON: {b['state_bytes'] / 1024:.1f} KiB (written once per turn, "
-                         "read twice per turn: load + CAS check).")
+            rows.append(
+                [
+                    "SimpleWorker in-process (socket count)",
+                    turns,
+                    f"{total / turns:.1f}",
+                    f"{b['sent'] / turns / 1024:.1f}",
+                    f"{b['received'] / turns / 1024:.1f}",
+                    top,
+                ]
+            )
+            notes.append(
+                f"Final run state JSON: {b['state_bytes'] / 1024:.1f} KiB (written once per turn, "
+                "read twice per turn: load + CAS check)."
+            )
             scans = sum(b["commands"][c] for c in FULL_SCANS)
             if not opts.profile:
                 for label, simple in (("Worker (forking), MONITOR", False), ("SimpleWorker, MONITOR", True)):
@@ -175,14 +191,24 @@ def run(opts: Options) -> Result:
                     top = ", ".join(f"{k} {v / n:.1f}" for k, v in cmds.most_common(8))
                     rows.append([label, n, f"{tot / n:.1f}", "", "", top])
                     scans += sum(cmds[c] for c in FULL_SCANS)
-            checks.append(Check("SCAN/KEYS commands during the turns", "none per turn", str(scans), scans == 0))
-    notes.append("MONITOR counts include RQ's worker bookkeeping and this benchmark's own GET poll of the "
-                 "run state every 0.2 s.")
+            checks.append(
+                Check("SCAN/KEYS commands during the turns", "none per turn", str(scans), scans == 0)
+            )
+    notes.append(
+        "MONITOR counts include RQ's worker bookkeeping and this benchmark's own GET poll of the "
+        "run state every 0.2 s."
+    )
     return Result(
         name="redis_cost",
         title=f"Redis cost per turn ({BRIEF['rounds']}-round brainstorm, fake model 0 ms)",
-        columns=["worker / method", "turns", "commands/turn", "KiB sent/turn", "KiB received/turn",
-                 "top commands per turn"],
+        columns=[
+            "worker / method",
+            "turns",
+            "commands/turn",
+            "KiB sent/turn",
+            "KiB received/turn",
+            "top commands per turn",
+        ],
         rows=rows,
         checks=checks,
         notes=notes,

@@ -134,8 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         flush_bench_db()
     if args.markdown:
         args.markdown.write_text(
-            "\n".join([f"Machine: {machine()}", "", f"Command: `python -m benchmarks.run "
-                       f"{' '.join(argv or sys.argv[1:])}`", ""] + [markdown(r) for r in results])
+            "\n".join(
+                [
+                    f"Machine: {machine()}",
+                    "",
+                    f"Command: `python -m benchmarks.run {' '.join(argv or sys.argv[1:])}`",
+                    "",
+                ]
+                + [markdown(r) for r in results]
+            )
         )
     missed = [c for r in results for c in r.checks if c.ok is False]
     console.print(f"{len(results)} benchmarks, {len(missed)} targets missed")

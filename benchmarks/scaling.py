@@ -65,7 +65,9 @@ def run(opts: Options) -> Result:
                     walls.append(wall)
                 w = median(walls)
                 base = base or w
-                rows.append([n, turns, f"{w:.2f}", f"{turns / w:.1f}", f"{base / w:.2f}", f"{base / w / n:.0%}"])
+                rows.append(
+                    [n, turns, f"{w:.2f}", f"{turns / w:.1f}", f"{base / w:.2f}", f"{base / w / n:.0%}"]
+                )
                 if n == 4:
                     checks.append(Check("4 workers vs 1", "≥ 3.5×", f"{base / w:.2f}×", base / w >= 3.5))
     return Result(
@@ -74,7 +76,9 @@ def run(opts: Options) -> Result:
         columns=["workers", "turns", "wall s", "turns/s", "speed-up", "efficiency"],
         rows=rows,
         checks=checks,
-        notes=["A latency-bound fake model makes this I/O bound; the workers' own CPU per turn (fork, "
-               "client set-up, JSON, autogen) is what limits scaling on a 2-core machine."],
+        notes=[
+            "A latency-bound fake model makes this I/O bound; the workers' own CPU per turn (fork, "
+            "client set-up, JSON, autogen) is what limits scaling on a 2-core machine."
+        ],
         seconds=time.time() - t0,
     )

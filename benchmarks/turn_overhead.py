@@ -46,7 +46,9 @@ def _phases(store: Any, run_id: str, steps: int) -> dict[int, str]:
     return phases
 
 
-def measure_queue(turns: int, *, simple: bool, env: dict[str, str], inprocess: bool = False) -> dict[str, Any]:
+def measure_queue(
+    turns: int, *, simple: bool, env: dict[str, str], inprocess: bool = False
+) -> dict[str, Any]:
     from workers.api import Ideaforge
 
     flush_bench_db()
@@ -106,25 +108,47 @@ def run(opts: Options) -> Result:
     with FakeServer(latency_ms=0) as fake:
         env = bench_env(fake.base_url)
         with process_env(env):
-            modes = [("SimpleWorker (in-process, profiled)", True, True)] if opts.profile else [
-                ("Worker (forking)", False, False),
-                ("SimpleWorker", True, False),
-            ]
+            modes = (
+                [("SimpleWorker (in-process, profiled)", True, True)]
+                if opts.profile
+                else [
+                    ("Worker (forking)", False, False),
+                    ("SimpleWorker", True, False),
+                ]
+            )
             for label, simple, inprocess in modes:
                 out = measure_queue(turns, simple=simple, env=env, inprocess=inprocess)
                 samples = out["samples"]
                 rows.append(_row(f"{label}: all turns", samples))
-                rows.append(_row(f"{label}: code-only turns", [s for s in samples if s["phase"] in CODE_ONLY]))
-                rows.append(_row(f"{label}: agent turns", [s for s in samples if s["phase"] not in CODE_ONLY]))
+                rows.append(
+                    _row(f"{label}: code-only turns", [s for s in samples if s["phase"] in CODE_ONLY])
+                )
+                rows.append(
+                    _row(f"{label}: agent turns", [s for s in samples if s["phase"] not in CODE_ONLY])
+                )
                 cyc = [s["cycle"] for s in samples]
-                checks.append(Check(f"{label} median cycle", "≤ 15 ms", ms(median(cyc)) + " ms", median(cyc) <= 0.015))
                 checks.append(
-                    Check(f"{label} p99 cycle", "≤ 50 ms", ms(percentile(cyc, 99)) + " ms", percentile(cyc, 99) <= 0.05)
+                    Check(f"{label} median cycle", "≤ 15 ms", ms(median(cyc)) + " ms", median(cyc) <= 0.015)
+                )
+                checks.append(
+                    Check(
+                        f"{label} p99 cycle",
+                        "≤ 50 ms",
+                        ms(percentile(cyc, 99)) + " ms",
+                        percentile(cyc, 99) <= 0.05,
+                    )
                 )
     return Result(
         name="turn_overhead",
         title=f"Turn overhead (fake model 0 ms, {turns} turns, one worker)",
-        columns=["worker / turns", "n", "cycle median ms", "cycle p99 ms", "pickup median ms", "job median ms"],
+        columns=[
+            "worker / turns",
+            "n",
+            "cycle median ms",
+            "cycle p99 ms",
+            "pickup median ms",
+            "job median ms",
+        ],
         rows=rows,
         checks=checks,
         notes=[
