@@ -68,7 +68,7 @@ async def _warm_calls() -> None:
             structured_output=structured,
             family="unknown",
         )
-        client = OpenAIChatCompletionClient(
+        client = OpenAIChatCompletionClient(  # type: ignore[call-arg]
             model="warm-up",
             api_key="warm-up",
             base_url="http://warm-up.invalid/v1",

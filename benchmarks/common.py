@@ -279,15 +279,23 @@ def wait_terminal(store: Any, run_ids: list[str], timeout: float = 600.0, poll_s
             time.sleep(poll_s)
 
 
-def turn_jobs(client: redis.Redis, run_id: str, steps: int) -> list[Any]:
-    """The RQ jobs of steps 0..steps-1 of a run (kept for result_ttl)."""
+def turn_jobs(client: redis.Redis, run_id: str, steps: int, timeout: float = 30.0) -> list[Any]:
+    """The RQ jobs of steps 0..steps-1 of a run (kept for result_ttl), once RQ has finished them
+    (a run turns terminal inside its last job, a moment before RQ records that job's end)."""
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
     from workers.keys import turn_job_id
 
     ids = [turn_job_id(run_id, s) for s in range(steps)]
-    return list(Job.fetch_many(ids, connection=client, serializer=JSONSerializer))
+    deadline = time.time() + timeout
+    while True:
+        jobs = list(Job.fetch_many(ids, connection=client, serializer=JSONSerializer))
+        if all(j is not None and j.ended_at is not None and j.enqueued_at is not None for j in jobs):
+            return jobs
+        if time.time() > deadline:
+            raise TimeoutError(f"jobs of run {run_id} not finished")
+        time.sleep(0.02)
 
 
 def in_process_brainstorm(brief: dict[str, Any]) -> Any:

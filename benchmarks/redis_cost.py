@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import redis
@@ -49,7 +49,7 @@ _LINE = re.compile(r'^\d+\.\d+ \[(\d+) [^\]]*\] "([^"]+)"')
 class _Stats:
     sent = 0
     received = 0
-    commands: Counter[str] = Counter()
+    commands: ClassVar[Counter[str]] = Counter()
 
 
 class _CountingSocket(socket.socket):
@@ -144,7 +144,7 @@ def monitored(env: dict[str, str], simple: bool) -> dict[str, Any]:
                 mon.send_signal(signal.SIGTERM)
                 mon.wait(timeout=10)
         out.seek(0)
-        commands: Counter[str] = Counter()
+        commands: ClassVar[Counter[str]] = Counter()
         for line in out:
             m = _LINE.match(line)
             if m and m.group(1) == db:
