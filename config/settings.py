@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     agents_file: Path = DEFAULT_AGENTS_FILE
     model_timeout_s: float = 120.0
     model_max_retries: int = 2
-    max_concurrency: int = 4
+    max_concurrency: int = 8  # per-idea calls in flight in one turn; 8 keeps a K=8 critique/judge phase ~1 L
     # price per 1k tokens, used for cost budgets; 0 for local models
     prompt_price_per_1k: float = 0.0
     completion_price_per_1k: float = 0.0

@@ -8,11 +8,14 @@ each work horse starts warm instead of importing autogen again).
 
 from __future__ import annotations
 
+import gc
+
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.worker.base import BaseWorker
 
 import workers.jobs  # noqa: F401  (imported before forking: work horses start warm)
+from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
@@ -27,6 +30,8 @@ def build_worker(
     settings: Settings | None = None, *, simple: bool = False, name: str | None = None
 ) -> BaseWorker:
     settings = settings or get_settings()
+    warm_up()  # lazy imports and the TLS context, once, before forking: not once per job
+    gc.freeze()  # a forked work horse's collections then skip (and never copy-on-write) all of the above
     client = connect(settings.redis_url)
     queues = [make_queue(client, settings)]
     if simple:

@@ -341,6 +341,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen backlog: the default 5 drops connects when more calls fan out at once (1 s SYN retry)
+    request_queue_size = 128
 
     def __init__(self, addr: tuple[str, int], state: FakeState) -> None:
         super().__init__(addr, _Handler)
