@@ -9,6 +9,7 @@ each work horse starts warm instead of importing autogen again).
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
@@ -23,15 +24,22 @@ from workers.queue import make_queue
 
 
 class TurnWorker(Worker):
-    """A forking RQ worker whose module preloads the turn code (see the module docstring)."""
+    """A forking RQ worker that warms the turn code up once, before it forks work horses.
+
+    The warm-up pays the lazy imports and the TLS context once instead of once per job, and
+    `gc.freeze()` keeps each forked work horse's collections off (and from copying) that heap.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warm_up()
+        gc.freeze()
+        super().__init__(*args, **kwargs)
 
 
 def build_worker(
     settings: Settings | None = None, *, simple: bool = False, name: str | None = None
 ) -> BaseWorker:
     settings = settings or get_settings()
-    warm_up()  # lazy imports and the TLS context, once, before forking: not once per job
-    gc.freeze()  # a forked work horse's collections then skip (and never copy-on-write) all of the above
     client = connect(settings.redis_url)
     queues = [make_queue(client, settings)]
     if simple:
