@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     local_model_dir: Path = Path.home() / ".cache" / "ideaforge" / "models"
     local_model_start_timeout_s: float = 180.0
 
+    # --- Schedules and the morning digest (workers/schedules, workers/digest) -------------------
+    schedules_file: Path = DEFAULT_SCHEDULES_FILE
+    scheduler_tick_s: float = Field(default=15.0, gt=0, le=300)
+    digest_dir: Path | None = None  # where a scheduled run's end writes the night's digest (.md)
+
     # --- Front doors ---------------------------------------------------------------------------
     api_token: SecretStr | None = None
     log_level: str = "INFO"
