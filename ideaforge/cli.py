@@ -333,6 +333,15 @@ def run(
         )
 
 
+# --- overnight ideation (issue 5): schedules, the scheduler, the morning digest -------------------
+from ideaforge.schedule_cli import digest_command, schedule_app, scheduler_command  # noqa: E402
+
+app.add_typer(schedule_app, name="schedule")
+app.command("scheduler")(scheduler_command)
+app.command("digest")(digest_command)
+# --- end overnight ideation ---------------------------------------------------------------------
+
+
 def main() -> None:
     configure_logging(get_settings().log_level, get_settings().log_format)
     app()
