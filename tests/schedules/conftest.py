@@ -53,7 +53,7 @@ class Proc:
         self.p = subprocess.Popen(
             [sys.executable, "-m", "ideaforge", *args],
             cwd=ROOT,
-            env=dict(os.environ),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=self._out,
             stderr=subprocess.STDOUT,
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import redis
 import structlog
 
+from agents.errors import IdeaforgeError
 from workers.api import Ideaforge
 from workers.schedules.model import ScheduleSpec
 from workers.schedules.rotation import render_brief
@@ -43,6 +45,7 @@ def fire_slot(forge: Ideaforge, spec: ScheduleSpec, fire_time: dt.datetime) -> F
     """Submit the run for this slot unless someone fired it already; None when already fired."""
     slot = slot_id(fire_time)
     if not claim(forge, spec.name, slot):
+        log.info("schedule.already_fired", schedule=spec.name, slot=slot)
         return None
     key = slot_key(forge, spec.name, slot)
     try:
@@ -98,6 +101,6 @@ class Ticker:
                 self._seen[spec.name] = slot_id(when)
                 if result is not None:
                     fired.append(result)
-            except Exception as exc:  # one broken schedule must not stop the others
+            except (IdeaforgeError, redis.RedisError, OSError, ValueError) as exc:  # the others still fire
                 log.error("schedule.fire_failed", schedule=spec.name, error=f"{type(exc).__name__}: {exc}")
         return fired
