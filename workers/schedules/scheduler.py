@@ -73,7 +73,7 @@ def build_scheduler(settings: Settings, name: str = "") -> IdeaforgeCronSchedule
     global _active
     load_schedules(settings.schedules_file)
     client = connect(settings.redis_url)
-    check(client, settings.redis_url)
+    check(settings.redis_url)
     level = logging.getLevelName(settings.log_level.upper())
     scheduler = IdeaforgeCronScheduler(connection=client, logging_level=level, name=name)
     _active = SchedulerContext(settings)
