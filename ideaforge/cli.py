@@ -339,11 +339,7 @@ def run(
 
 
 # --- overnight ideation (issue 5): schedules, the scheduler, the morning digest -------------------
-from ideaforge.schedule_cli import digest_command, schedule_app, scheduler_command  # noqa: E402
-
-app.add_typer(schedule_app, name="schedule")
-app.command("scheduler")(scheduler_command)
-app.command("digest")(digest_command)
+import ideaforge.schedule_cli  # noqa: E402, F401, I001  (registers schedule, scheduler, digest on app)
 # --- end overnight ideation ---------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from agents.errors import IdeaforgeError
 from config.settings import get_settings
 from ideaforge import render
-from ideaforge.cli import OutputFormat, clean_errors, err, forge, out, print_json
+from ideaforge.cli import OutputFormat, app, clean_errors, err, forge, out, print_json
 from workers.digest.build import build_digest
 from workers.digest.markdown import digest_markdown
 from workers.schedules.firing import fire_now
@@ -144,5 +144,9 @@ def digest_command(
         raise IdeaforgeError(f"cannot write {out_file}: {exc.strerror or exc}") from None
     err.print(f"wrote {out_file} ({len(digest.runs)} runs)")
 
+
+app.add_typer(schedule_app, name="schedule")
+app.command("scheduler")(scheduler_command)
+app.command("digest")(digest_command)
 
 __all__ = ["ScheduleError", "digest_command", "parse_since", "schedule_app", "scheduler_command"]
