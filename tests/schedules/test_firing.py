@@ -108,7 +108,10 @@ def test_schedule_run_and_list_show_last_run(
     assert row["last_run"]["id"] == run_id and row["last_run"]["status"] == "finished"
     assert row["last_run"]["slot"].startswith("manual-")
     night = dt.date.fromisoformat(row["tonight_night"])
-    assert row["tonight"]["topic"] == ["cafeterias", "hospitals"][(night - dt.date(2024, 1, 1)).days % 2]
+    topic = ["cafeterias", "hospitals"][(night - dt.date(2024, 1, 1)).days % 2]
+    assert row["tonight"]["topic"] == topic
+    run_topic = Ideaforge(settings).get_run(run_id).brief.topic
+    assert run_topic == f"Food waste in {topic}"  # `schedule run` fires tonight's brief
     nxt = dt.datetime.fromisoformat(row["next_fire"])
     assert (nxt.hour, nxt.minute) == (2, 0) and nxt > dt.datetime.now(dt.UTC)
     by_schedule = runner.invoke(app, ["runs", "--schedule", "nightly", "--format", "json"])

@@ -17,7 +17,7 @@ from agents.errors import IdeaforgeError
 from workers.api import Ideaforge
 from workers.schedules.model import ScheduleSpec
 from workers.schedules.rotation import render_brief
-from workers.schedules.timing import UTC, last_fire, night_of, slot_id
+from workers.schedules.timing import UTC, last_fire, next_fire, night_of, slot_id
 
 log = structlog.get_logger("ideaforge.schedule")
 
@@ -59,10 +59,12 @@ def fire_slot(forge: Ideaforge, spec: ScheduleSpec, fire_time: dt.datetime) -> F
 
 
 def fire_now(forge: Ideaforge, spec: ScheduleSpec, now: dt.datetime | None = None) -> Fired:
-    """Fire by hand (`ideaforge schedule run NAME`): tonight's brief, a `manual-…` slot, no claim."""
+    """Fire by hand (`ideaforge schedule run NAME`): a `manual-…` slot, no claim, and the brief of
+    the next scheduled night (what `schedule list` shows as tonight), so you test what will run."""
     now = (now or dt.datetime.now(UTC)).astimezone(spec.tz)
     slot = f"manual-{slot_id(now)}"
-    run_id = forge.submit(render_brief(spec, night_of(now), slot))
+    night = night_of(next_fire(spec.cron, spec.tz, now))
+    run_id = forge.submit(render_brief(spec, night, slot))
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id, manual=True)
     return Fired(spec.name, slot, run_id)
 
