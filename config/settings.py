@@ -78,12 +78,19 @@ class Settings(BaseSettings):
     # --- Embedded local model (used when no endpoint is configured) ----------------------------
     local_model: str = "qwen2.5-coder-1.5b"
     local_model_port: int = 8765
+    # 127.0.0.1 by default; a container serving other containers binds 0.0.0.0 on its private network
+    local_model_host: str = "127.0.0.1"
     local_model_ctx: int = 4096
     local_model_threads: int = 0  # 0 = cores - 1
     local_model_dir: Path = Path.home() / ".cache" / "ideaforge" / "models"
     local_model_start_timeout_s: float = 180.0
     local_model_parallel: int = 1  # concurrent request slots; they share the one context (kv_unified)
     local_model_api_key: SecretStr | None = None  # optional key the local server demands
+
+    # --- Schedules and the morning digest (workers/schedules, workers/digest) -------------------
+    schedules_file: Path = DEFAULT_SCHEDULES_FILE
+    scheduler_tick_s: float = Field(default=15.0, gt=0, le=300)
+    digest_dir: Path | None = None  # where a scheduled run's end writes the night's digest (.md)
 
     # --- Front doors ---------------------------------------------------------------------------
     api_token: SecretStr | None = None

@@ -379,6 +379,11 @@ def model_stop() -> None:
     out.print("stopped" if stopped else "no local model server of ours was running")
 
 
+# --- overnight ideation (issue 5): schedules, the scheduler, the morning digest -------------------
+import ideaforge.schedule_cli  # noqa: E402, F401, I001  (registers schedule, scheduler, digest on app)
+# --- end overnight ideation ---------------------------------------------------------------------
+
+
 def main() -> None:
     configure_logging(get_settings().log_level, get_settings().log_format)
     app()

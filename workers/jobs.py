@@ -19,6 +19,7 @@ from agents.errors import InvalidPayload, RetryableError, TerminalError
 from config.logging import bind_turn, configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.digest.autowrite import after_run_stopped
 from workers.keys import Keys
 from workers.queue import enqueue_turn, make_queue
 from workers.runtime import turn_context
@@ -38,12 +39,15 @@ def _check_args(run_id: Any, step: Any) -> tuple[str, int]:
 def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome) -> bool:
     queue = make_queue(store.r, settings)
     state = outcome.state
-    return store.commit_turn(
+    applied = store.commit_turn(
         step,
         state,
         outcome.events,
         lambda pipe: enqueue_turn(queue, settings, state.run_id, state.step, pipeline=pipe),
     )
+    if applied and state.terminal:
+        after_run_stopped(store, settings, state)  # overnight runs: the night's digest file
+    return applied
 
 
 def take_turn(run_id: str, step: int) -> dict[str, Any]:

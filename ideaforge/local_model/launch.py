@@ -25,6 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", required=True, type=Path, help="path of the verified GGUF file")
     parser.add_argument("--alias", required=True, help="the model name clients use")
     parser.add_argument("--port", required=True, type=int)
+    parser.add_argument("--host", default=HOST, help="bind address (127.0.0.1 unless in a private network)")
     parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--parallel", type=int, default=1, help="concurrent request slots")
@@ -49,7 +50,7 @@ def serve(args: argparse.Namespace) -> None:
     params = xllamacpp.CommonParams()
     params.model.path = str(args.model)
     params.model_alias = {args.alias}
-    params.hostnames = [HOST]
+    params.hostnames = [args.host]
     params.port = args.port
     params.n_ctx = args.ctx
     params.n_parallel = max(1, args.parallel)
