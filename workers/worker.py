@@ -9,6 +9,7 @@ each work horse starts warm instead of importing autogen again).
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
@@ -19,11 +20,17 @@ from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.novelty import preload
 from workers.queue import make_queue
 
 
 class TurnWorker(Worker):
-    """A forking RQ worker whose module preloads the turn code (see the module docstring)."""
+    """A forking RQ worker whose module preloads the turn code (see the module docstring), and which
+    loads the embedding model once, before forking, so work horses inherit it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        preload(get_settings())
 
 
 def build_worker(
@@ -31,6 +38,7 @@ def build_worker(
 ) -> BaseWorker:
     settings = settings or get_settings()
     warm_up()  # lazy imports and the TLS context, once, before forking: not once per job
+    preload(settings)  # the embedding model, once per process (TurnWorker's own call is then a no-op)
     gc.freeze()  # a forked work horse's collections then skip (and never copy-on-write) all of the above
     client = connect(settings.redis_url)
     queues = [make_queue(client, settings)]
