@@ -17,7 +17,7 @@ import os
 import redis
 import structlog
 
-from agents.novelty.embedder import Embedder, LocalMiniLMEmbedder, OpenAIEmbedder
+from agents.novelty.embedder import Embedder, EmbeddingModelError, LocalMiniLMEmbedder, OpenAIEmbedder
 from agents.novelty.index import VectorIndex
 from agents.ranking import Shortlist
 from agents.state import RunState
@@ -67,7 +67,10 @@ def preload(settings: Settings) -> None:
     """Load the local model now (before a worker forks its work horses)."""
     embedder = get_embedder(settings)
     if isinstance(embedder, LocalMiniLMEmbedder):
-        embedder.load()
+        try:
+            embedder.load()
+        except EmbeddingModelError as exc:  # the filter turn reports it on the run; the worker starts
+            log.error("embedder.unavailable", error=str(exc))
 
 
 def ledger_for(settings: Settings, client: redis.Redis) -> IdeaLedger:
