@@ -20,18 +20,21 @@ from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.novelty import preload
 from workers.queue import make_queue
 
 
 class TurnWorker(Worker):
     """A forking RQ worker that warms the turn code up once, before it forks work horses.
 
-    The warm-up pays the lazy imports and the TLS context once instead of once per job, and
-    `gc.freeze()` keeps each forked work horse's collections off (and from copying) that heap.
+    The warm-up pays the lazy imports, the TLS context and the embedding model once instead of
+    once per job, and `gc.freeze()` keeps each forked work horse's collections off (and from
+    copying) that heap.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warm_up()
+        preload(get_settings())
         gc.freeze()
         super().__init__(*args, **kwargs)
 
