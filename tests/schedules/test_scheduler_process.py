@@ -87,7 +87,12 @@ def test_two_schedulers_never_fire_a_slot_twice(fast_env: Path, spawn: Callable[
     a, b = spawn("scheduler", "--name", "sched-a"), spawn("scheduler", "--name", "sched-b")
     wait_until(lambda: len(live_schedulers(settings)) == 2, 60, "both schedulers to register")
     start = len(forge.list_runs(schedule="fast", limit=1000))
-    wait_until(lambda: len(forge.list_runs(schedule="fast", limit=1000)) >= start + 4, 60, "four more slots")
+    wait_until(
+        lambda: len(forge.list_runs(schedule="fast", limit=1000)) >= start + 4
+        and "schedule.already_fired" in a.text() + b.text(),
+        90,
+        "four more slots, one of them contested",
+    )
     assert a.stop() == 0 and b.stop() == 0
     runs = forge.list_runs(schedule="fast", limit=1000)
     slots = Counter(r.brief.schedule_slot for r in runs)
