@@ -10,6 +10,10 @@
 | {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
 | {p}:ledger:{namespace}:* | see workers/ledger.py | the cross-run idea ledger |
 | {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
+| {p}:metrics:counters | hash | turns, tokens, latency buckets from transcripts (ideaforge/web/metrics.py) |
+| {p}:metrics:cursor | hash | run id → last transcript event id already counted |
+| {p}:metrics:done | set | finished runs whose transcript is fully counted |
+| {p}:metrics:lock | string | held (30 s at most) by the scrape that is folding |
 RQ's own keys (`rq:*`) hold the queue; its job ids are `turn-{run_id}-{step}`.
 """
 
@@ -46,6 +50,9 @@ class Keys:
 
     def schedule(self, name: str) -> str:
         return f"{self.prefix}:schedule:{name}"
+
+    def metrics(self, part: str) -> str:
+        return f"{self.prefix}:metrics:{part}"
 
 
 def turn_job_id(run_id: str, step: int) -> str:

@@ -201,6 +201,7 @@ class Fault:
 @dataclass
 class FakeState:
     latency_ms: float = 0.0
+    inject_title: str | None = None  # the next generated idea gets this title (e.g. an XSS payload)
     faults: list[Fault] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     prompt_chars: list[int] = field(default_factory=list)
@@ -268,6 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
             with st.lock:
                 if "latency_ms" in body:
                     st.latency_ms = float(body["latency_ms"])
+                if "inject_title" in body:
+                    st.inject_title = body["inject_title"] or None
                 if body.get("reset"):
                     st.faults.clear()
                     st.requests.clear()
@@ -294,6 +297,11 @@ class _Handler(BaseHTTPRequestHandler):
         fault = st.take_fault(role)
         kind = _kind(body, user)
         answer = _answer(kind, user)
+        if kind == "ideas" and isinstance(answer, dict) and answer["ideas"]:
+            with st.lock:
+                title, st.inject_title = st.inject_title, None
+            if title is not None:
+                answer["ideas"][0]["title"] = title
         content = answer if isinstance(answer, str) else json.dumps(answer)
         if fault is not None:
             if fault.kind == "status":
@@ -383,6 +391,11 @@ class FakeModelServer:
 
     def set_latency(self, ms: float) -> None:
         self.state.latency_ms = ms
+
+    def inject_title(self, title: str | None) -> None:
+        """The next generated idea gets this title (once)."""
+        with self.state.lock:
+            self.state.inject_title = title
 
 
 def main() -> None:
