@@ -127,13 +127,14 @@ def test_verdict_is_stored_and_the_shortlist_rebuilt(client: httpx.Client, setti
     run_burst(settings)
     idea_id = client.get(f"/runs/{run_id}/shortlist").json()["ideas"][0]["idea_id"]
     response = client.post(
-        f"/runs/{run_id}/ideas/{idea_id}/verdict", json={"decision": "accepted", "note": "pilot it <b>now</b>"}
+        f"/runs/{run_id}/ideas/{idea_id}/verdict",
+        json={"decision": "accepted", "note": "pilot <b>it</b>"},
     )
     assert response.status_code == 200
     assert response.json()["idea"]["verdict"]["decision"] == "accepted"
     state = store(settings).load(run_id)
     assert state.idea(idea_id).verdict is not None
-    assert state.idea(idea_id).verdict.note == "pilot it <b>now</b>"  # stored as given, escaped on display
+    assert state.idea(idea_id).verdict.note == "pilot <b>it</b>"  # stored as given, escaped on display
     stored = store(settings).shortlist(run_id)
     assert stored is not None and {e.idea_id: e.verdict for e in stored.ideas}[idea_id] == "accepted"
     rejected = client.post(f"/runs/{run_id}/ideas/{idea_id}/verdict", json={"decision": "rejected"})
@@ -144,7 +145,7 @@ def test_verdict_is_stored_and_the_shortlist_rebuilt(client: httpx.Client, setti
     assert store(settings).load(run_id).idea(idea_id).verdict.decision == "rejected"  # type: ignore[union-attr]
 
 
-def test_a_verdict_given_mid_run_survives_the_following_turns(client: httpx.Client, settings: Settings) -> None:
+def test_a_verdict_given_mid_run_survives_later_turns(client: httpx.Client, settings: Settings) -> None:
     """commit_turn merges person-made verdicts into turns computed from an older state."""
     from workers.worker import build_worker
 
@@ -153,7 +154,10 @@ def test_a_verdict_given_mid_run_survives_the_following_turns(client: httpx.Clie
     while not store(settings).load(run_id).ideas:  # work turn by turn until ideas exist
         assert worker.work(burst=True, max_jobs=1, logging_level="WARNING")
     idea_id = store(settings).load(run_id).ideas[0].id
-    assert client.post(f"/runs/{run_id}/ideas/{idea_id}/verdict", json={"decision": "rejected"}).status_code == 200
+    assert (
+        client.post(f"/runs/{run_id}/ideas/{idea_id}/verdict", json={"decision": "rejected"}).status_code
+        == 200
+    )
     run_burst(settings)
     state = store(settings).load(run_id)
     assert state.status is RunStatus.FINISHED and state.step > 3
