@@ -20,7 +20,7 @@ from ideaforge.web.deps import Deps
 from ideaforge.web.errors import UnknownIdea
 from ideaforge.web.metrics import render_metrics
 from ideaforge.web.queues import queue_report
-from ideaforge.web.sse import transcript_stream, valid_stream_id
+from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
 from workers.connection import check
 
 router = APIRouter()
@@ -50,6 +50,10 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 BRIEF_SCHEMA = _inline_refs(Brief.model_json_schema())
+RUN_LINKS = {
+    name: {"operationId": op, "parameters": {"run_id": "$response.body#/id"}}
+    for name, op in (("GetRun", "get_run"), ("GetShortlist", "get_shortlist"), ("CancelRun", "cancel_run"))
+}
 
 
 class VerdictIn(BaseModel):
@@ -68,13 +72,17 @@ def deps(request: Request) -> Deps:
 # --- runs --------------------------------------------------------------------------------------
 @router.post(
     "/runs",
+    operation_id="create_run",
     status_code=201,
     tags=["runs"],
     summary="Submit a brief; returns the new run id",
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": BRIEF_SCHEMA}}}
     },
-    responses={422: {"description": "The brief breaks a rule; `detail` says which field and why."}},
+    responses={
+        201: {"description": "The run was stored and its first turn enqueued.", "links": RUN_LINKS},
+        422: {"description": "The brief breaks a rule; `detail` says which field and why."},
+    },
 )
 async def create_run(request: Request) -> JSONResponse:
     body = await request.body()
@@ -91,7 +99,7 @@ async def create_run(request: Request) -> JSONResponse:
     return JSONResponse({"id": run_id, "run": run_summary(state)}, status_code=201)
 
 
-@router.get("/runs", tags=["runs"], summary="List runs, newest first")
+@router.get("/runs", operation_id="list_runs", tags=["runs"], summary="List runs, newest first")
 def list_runs(
     request: Request,
     status: Annotated[RunStatus | None, Query(description="Only runs with this status.")] = None,
@@ -111,7 +119,12 @@ def list_runs(
     }
 
 
-@router.get("/runs/{run_id}", tags=["runs"], summary="One run: status, progress, ideas, usage and cost")
+@router.get(
+    "/runs/{run_id}",
+    operation_id="get_run",
+    tags=["runs"],
+    summary="One run: status, progress, ideas, usage and cost",
+)
 def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
     d = deps(request)
     return views.run_detail(d.forge.get_run(run_id), d.settings)
@@ -119,6 +132,7 @@ def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
 
 @router.get(
     "/runs/{run_id}/events",
+    operation_id="get_events",
     tags=["runs"],
     summary="The transcript; with follow=1, a live Server-Sent Events stream",
     responses={200: {"content": {"application/json": {}, "text/event-stream": {}}}},
@@ -127,9 +141,11 @@ async def get_events(
     request: Request,
     run_id: RunId,
     follow: Annotated[bool, Query(description="Stream live (SSE) until the run stops.")] = False,
-    after: Annotated[str | None, Query(max_length=42, description="Only events after this id.")] = None,
+    after: Annotated[
+        str | None, Query(pattern=STREAM_ID.pattern, description="Only events after this id.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    last_event_id: Annotated[str | None, Header(max_length=42)] = None,
+    last_event_id: Annotated[str | None, Header(pattern=STREAM_ID.pattern)] = None,
 ) -> Response:
     start = after or last_event_id or "0-0"
     if not valid_stream_id(start):
@@ -153,7 +169,10 @@ async def get_events(
 
 
 @router.get(
-    "/runs/{run_id}/shortlist", tags=["runs"], summary="The ranked shortlist (provisional while running)"
+    "/runs/{run_id}/shortlist",
+    operation_id="get_shortlist",
+    tags=["runs"],
+    summary="The ranked shortlist (provisional while running)",
 )
 def get_shortlist(request: Request, run_id: RunId) -> dict[str, Any]:
     forge = deps(request).forge
@@ -163,6 +182,7 @@ def get_shortlist(request: Request, run_id: RunId) -> dict[str, Any]:
 
 @router.post(
     "/runs/{run_id}/cancel",
+    operation_id="cancel_run",
     status_code=202,
     tags=["runs"],
     summary="Stop a run gracefully (409 if it has stopped already)",
@@ -173,6 +193,7 @@ def cancel_run(request: Request, run_id: RunId) -> dict[str, Any]:
 
 @router.post(
     "/runs/{run_id}/ideas/{idea_id}/verdict",
+    operation_id="set_verdict",
     tags=["runs"],
     summary="A person accepts or rejects an idea, with a note",
 )
@@ -195,13 +216,23 @@ def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: Verdi
 
 
 # --- operations --------------------------------------------------------------------------------
-@router.get("/queues", tags=["operations"], summary="Queue depths, workers and their turns, failed turns")
+@router.get(
+    "/queues",
+    operation_id="queues",
+    tags=["operations"],
+    summary="Queue depths, workers and their turns, failed turns",
+)
 def queues(request: Request) -> dict[str, Any]:
     d = deps(request)
     return queue_report(d.forge.client, d.settings)
 
 
-@router.get("/health", tags=["operations"], summary="Liveness and Redis reachability (no token needed)")
+@router.get(
+    "/health",
+    operation_id="health",
+    tags=["operations"],
+    summary="Liveness and Redis reachability (no token needed)",
+)
 def health(request: Request) -> JSONResponse:
     d = deps(request)
     try:
@@ -213,6 +244,7 @@ def health(request: Request) -> JSONResponse:
 
 @router.get(
     "/metrics",
+    operation_id="metrics",
     tags=["operations"],
     summary="Prometheus metrics: runs by status, turns, tokens, model latency",
     response_class=Response,

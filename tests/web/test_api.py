@@ -107,7 +107,9 @@ def test_unknown_runs_and_ideas_are_404_and_bad_ids_422(client: httpx.Client, se
     bad_idea = client.post(f"/runs/{run_id}/ideas/i99/verdict", json={"decision": "accepted"})
     assert bad_idea.status_code == 404 and "i99" in bad_idea.json()["detail"]
     bad_after = client.get(f"/runs/{run_id}/events", params={"after": "yesterday"})
-    assert bad_after.status_code == 422 and "event id" in bad_after.json()["detail"]
+    assert bad_after.status_code == 422 and "after" in bad_after.json()["detail"]
+    bad_header = client.get(f"/runs/{run_id}/events", headers={"Last-Event-ID": "x"})
+    assert bad_header.status_code == 422 and "last-event-id" in bad_header.json()["detail"]
 
 
 def test_cancel_stops_the_run_and_a_second_cancel_is_409(client: httpx.Client, settings: Settings) -> None:
