@@ -336,9 +336,7 @@ def run(
 # --- web: HTTP API and dashboard (issue 6) -------------------------------------------------------
 @app.command()
 def web(
-    host: Annotated[
-        str, typer.Option(help="Interface (off loopback a token is required).")
-    ] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface (off loopback a token is required).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the HTTP API and the live dashboard (FastAPI + uvicorn)."""
