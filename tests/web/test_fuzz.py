@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.fuzz
 MAX_EXAMPLES = int(os.environ.get("IDEAFORGE_FUZZ_EXAMPLES", "25"))
 
 
-def test_openapi_fuzzing_finds_no_server_errors(token_server: LiveServer, tmp_path: object) -> None:
+def test_openapi_fuzzing_finds_no_server_errors(token_server: LiveServer, tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable, "-m", "schemathesis.cli", "run", f"{token_server.url}/openapi.json",
@@ -27,8 +28,8 @@ def test_openapi_fuzzing_finds_no_server_errors(token_server: LiveServer, tmp_pa
             "--generation-deterministic",
             "--no-color",
         ],
-        cwd=ROOT,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+        cwd=tmp_path,  # schemathesis keeps a .schemathesis/ cache in its working directory
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "", "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=420,
