@@ -66,6 +66,7 @@ def stop_check(state: RunState, ctx: TurnContext, now: float, log: EventLog) -> 
         detail = f"unique yield under {rules.min_yield:.0%} for {rules.dried_up_rounds} rounds"
         finish(state, StopReason.DRIED_UP, detail, now, log)
     else:
+        log.system(f"round {state.round} of {state.brief.rounds} done; starting round {state.round + 1}")
         state.round += 1
         state.phase = Phase.GENERATE
 

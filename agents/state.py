@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.brief import Brief
 
-STATE_VERSION = 1
+STATE_VERSION: Literal[1] = 1
 
 
 class RunStatus(StrEnum):

@@ -33,7 +33,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -310,10 +310,15 @@ def run(
             def on_event(event: TranscriptEvent) -> None:
                 _print_event(event, fmt)
                 status.update(f"round {event.round}, {event.phase} · {time.time() - started:.0f}s")
-                if pool.alive() == 0:
-                    raise IdeaforgeError("all workers exited; see `ideaforge worker` output")
 
-            follow_run(f, run_id, on_event)
+            def on_idle() -> None:
+                status.update(f"working… {time.time() - started:.0f}s")
+                if pool.alive() == 0:
+                    raise IdeaforgeError(
+                        f"all workers exited; run {run_id} is still queued (start one: ideaforge worker)"
+                    )
+
+            follow_run(f, run_id, on_event, on_idle)
     except KeyboardInterrupt:
         err.print("interrupted: cancelling the run (the turn in flight finishes)…")
         f.cancel(run_id)

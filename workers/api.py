@@ -37,7 +37,7 @@ class Ideaforge:
         self.store = RunStore(self.client, Keys(self.settings.key_prefix))
 
     def ping(self) -> None:
-        check(self.client, self.settings.redis_url)
+        check(self.settings.redis_url)
 
     def submit(self, brief: Brief | dict[str, Any]) -> str:
         """Validate, store and enqueue the first turn atomically; return the run id."""

@@ -21,7 +21,7 @@ class RunAlreadyFinished(TerminalError):
     """The run has stopped already; it cannot be changed."""
 
 
-def _decode(raw: bytes | str) -> str:
+def _decode(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
@@ -58,11 +58,13 @@ class RunStore:
     ) -> list[RunState]:
         """Newest first."""
         if schedule:
-            ids = [_decode(i) for i in self.r.zrevrange(self.keys.runs_by_schedule(schedule), 0, -1)]
+            raw_ids: Any = self.r.zrevrange(self.keys.runs_by_schedule(schedule), 0, -1)
         else:
-            ids = [_decode(i) for i in self.r.zrevrange(self.keys.runs, 0, -1)]
+            raw_ids = self.r.zrevrange(self.keys.runs, 0, -1)
+        ids = [_decode(i) for i in raw_ids]
         if status:
-            members = {_decode(m) for m in self.r.smembers(self.keys.runs_by_status(status))}
+            raw_members: Any = self.r.smembers(self.keys.runs_by_status(status))
+            members = {_decode(m) for m in raw_members}
             ids = [i for i in ids if i in members]
         ids = ids[offset : offset + limit]
         if not ids:
@@ -85,7 +87,7 @@ class RunStore:
         self, run_id: str, after: str = "-", count: int | None = None
     ) -> list[tuple[str, TranscriptEvent]]:
         start = "-" if after in ("-", "0", "0-0") else f"({after}"
-        entries = self.r.xrange(self.keys.events(run_id), min=start, max="+", count=count)
+        entries: Any = self.r.xrange(self.keys.events(run_id), min=start, max="+", count=count)
         return [(_decode(eid), TranscriptEvent.model_validate_json(fields[b"e"])) for eid, fields in entries]
 
     def follow(
@@ -95,7 +97,7 @@ class RunStore:
         key = self.keys.events(run_id)
         last = after
         while not (stop and stop()):
-            found = self.r.xread({key: last}, block=block_ms, count=100)
+            found: Any = self.r.xread({key: last}, block=block_ms, count=100)
             if not found:
                 yield None
                 continue
@@ -121,7 +123,7 @@ class RunStore:
     def create(self, state: RunState, events: list[TranscriptEvent], enqueue: Enqueue) -> None:
         """Store a new run, its first events and the enqueue of its first turn, atomically."""
         with self.r.pipeline() as pipe:
-            pipe.watch(self.keys.run(state.run_id))
+            pipe.watch(self.keys.run(state.run_id))  # type: ignore[no-untyped-call]
             if pipe.exists(self.keys.run(state.run_id)):
                 raise InvalidPayload(f"run {state.run_id} exists already")
             pipe.multi()
@@ -149,7 +151,7 @@ class RunStore:
         with self.r.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(key)
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
                     raw = pipe.get(key)
                     if raw is None:
                         pipe.unwatch()
@@ -175,7 +177,7 @@ class RunStore:
         with self.r.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(key)
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
                     raw = pipe.get(key)
                     if raw is None:
                         raise RunNotFound(f"no run with id {run_id!r}")

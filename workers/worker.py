@@ -1,13 +1,16 @@
 """Start an RQ worker on the turn queue with the JSON serializer and logging set up.
 
-Equivalent plain command: `rq worker ideaforge-turns --serializer rq.serializers.JSONSerializer
---url $REDIS_URL --with-scheduler` (the scheduler moves retries with backoff back onto the queue).
+Equivalent plain command: `rq worker ideaforge-turns --worker-class workers.worker.TurnWorker
+--serializer rq.serializers.JSONSerializer --url $REDIS_URL --with-scheduler` (the scheduler moves
+retries with backoff back onto the queue; `TurnWorker` imports the job code before forking, so
+each work horse starts warm instead of importing autogen again).
 """
 
 from __future__ import annotations
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
+from rq.worker.base import BaseWorker
 
 import workers.jobs  # noqa: F401  (imported before forking: work horses start warm)
 from config.logging import configure_logging
@@ -16,13 +19,19 @@ from workers.connection import connect
 from workers.queue import make_queue
 
 
+class TurnWorker(Worker):
+    """A forking RQ worker whose module preloads the turn code (see the module docstring)."""
+
+
 def build_worker(
     settings: Settings | None = None, *, simple: bool = False, name: str | None = None
-) -> Worker:
+) -> BaseWorker:
     settings = settings or get_settings()
     client = connect(settings.redis_url)
-    cls = SimpleWorker if simple else Worker
-    return cls([make_queue(client, settings)], connection=client, serializer=JSONSerializer, name=name)
+    queues = [make_queue(client, settings)]
+    if simple:
+        return SimpleWorker(queues, connection=client, serializer=JSONSerializer, name=name)
+    return TurnWorker(queues, connection=client, serializer=JSONSerializer, name=name)
 
 
 def run_worker(settings: Settings | None = None, *, burst: bool = False, simple: bool = False) -> bool:
