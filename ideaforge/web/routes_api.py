@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.brief import Brief, parse_brief
+from agents.errors import StoreUnavailable
 from agents.state import RunState, RunStatus, Verdict
 from ideaforge.render import run_summary
 from ideaforge.web import views
@@ -21,7 +22,6 @@ from ideaforge.web.errors import UnknownIdea
 from ideaforge.web.metrics import render_metrics
 from ideaforge.web.queues import queue_report
 from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
-from workers.connection import check
 
 router = APIRouter()
 
@@ -236,8 +236,8 @@ def queues(request: Request) -> dict[str, Any]:
 def health(request: Request) -> JSONResponse:
     d = deps(request)
     try:
-        check(d.forge.client, d.settings.redis_url)
-    except Exception as exc:
+        d.forge.ping()
+    except StoreUnavailable as exc:
         return JSONResponse({"status": "unavailable", "redis": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok", "redis": "ok"})
 
