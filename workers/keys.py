@@ -8,7 +8,13 @@
 | {p}:runs | sorted set | run ids scored by creation time (the run index) |
 | {p}:runs:status:{status} | set | run ids by status |
 | {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
-| {p}:ledger:{namespace}:* | see workers/ledger.py | the cross-run idea ledger |
+| {p}:ledger:namespaces | set | every ledger namespace that has held an entry |
+| {p}:ledger:{ns}:entries | hash | entry id -> LedgerEntry JSON (title, summary, kind, run/idea, note) |
+| {p}:ledger:{ns}:vectors | hash | ledger entry id -> float32 little-endian embedding |
+| {p}:ledger:{ns}:order | sorted set | entry ids by sequence number (insertion order, incremental loads) |
+| {p}:ledger:{ns}:seq | string | last ledger sequence number handed out (INCR) |
+| {p}:ledger:{ns}:origin | hash | `run_id/idea_id` or `kind/<sha1 of text>` -> entry id (idempotent writes) |
+| {p}:ledger:{ns}:epoch | string | bumped by forget and kind changes; cached ledger indexes reload in full |
 | {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
 | {p}:metrics:counters | hash | turns, tokens, latency buckets from transcripts (ideaforge/web/metrics.py) |
 | {p}:metrics:cursor | hash | run id → last transcript event id already counted |
@@ -46,7 +52,12 @@ class Keys:
         return f"{self.prefix}:runs:schedule:{schedule}"
 
     def ledger(self, namespace: str) -> str:
+        """The ledger namespace's key stem; `workers.ledger.IdeaLedger` appends `:entries`, `:vectors`, ..."""
         return f"{self.prefix}:ledger:{namespace}"
+
+    @property
+    def ledger_namespaces(self) -> str:
+        return f"{self.prefix}:ledger:namespaces"
 
     def schedule(self, name: str) -> str:
         return f"{self.prefix}:schedule:{name}"

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from agents.novelty.embedder import Embedder, Matrix, idea_text
 from agents.novelty.index import VectorIndex
 from agents.novelty.prior_art import parse_prior_art
+from workers.keys import Keys
 
 Kind = Literal["shortlisted", "accepted", "rejected", "prior_art"]
 KINDS: tuple[Kind, ...] = ("shortlisted", "accepted", "rejected", "prior_art")
@@ -87,10 +88,11 @@ class IdeaLedger:
         self.r = client
         self.embedder = embedder
         self.prefix = prefix
+        self.keys = Keys(prefix)
         self._cache: dict[str, _Cached] = {}
 
     def _k(self, ns: str, name: str) -> str:
-        return f"{self.prefix}:ledger:{ns}:{name}"
+        return f"{self.keys.ledger(ns)}:{name}"
 
     # --- writing -------------------------------------------------------------------------------
     def add(
@@ -126,15 +128,18 @@ class IdeaLedger:
             if entry is None:  # forgotten meanwhile: add it again
                 fresh.append(n)
                 continue
+            changed = entry.kind != item.kind
             entry = entry.model_copy(update={"kind": item.kind, "note": item.note or entry.note})
             self.r.hset(self._k(namespace, "entries"), entry.id, entry.model_dump_json())
+            if changed:  # cached indexes carry the kind as a tag: make them reload
+                self.r.incr(self._k(namespace, "epoch"))
             out[n] = entry
         if fresh:
             texts = [idea_text(items[n].title, items[n].summary) for n in fresh]
             vectors = self.embedder.embed(texts)
             last = int(self.r.incrby(self._k(namespace, "seq"), len(fresh)))
             pipe = self.r.pipeline(transaction=True)
-            pipe.sadd(f"{self.prefix}:ledger:namespaces", namespace)
+            pipe.sadd(self.keys.ledger_namespaces, namespace)
             for j, n in enumerate(fresh):
                 item = items[n]
                 entry = LedgerEntry(
@@ -201,7 +206,7 @@ class IdeaLedger:
         return entries[-limit:] if limit else entries
 
     def namespaces(self) -> list[str]:
-        return sorted(_str(m) for m in self.r.smembers(f"{self.prefix}:ledger:namespaces"))
+        return sorted(_str(m) for m in self.r.smembers(self.keys.ledger_namespaces))
 
     def index(self, namespace: str) -> VectorIndex:
         """The namespace's vectors of this embedder's model, loaded lazily and topped up incrementally."""

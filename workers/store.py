@@ -10,7 +10,7 @@ import redis
 from redis.client import Pipeline
 
 from agents.errors import InvalidPayload, RunNotFound, TerminalError
-from agents.ranking import Shortlist, build_shortlist
+from agents.ranking import ELO_MIN_MATCHES, Shortlist, build_shortlist
 from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
 from workers.keys import Keys
 
@@ -36,9 +36,10 @@ def merge_external(current: RunState, new: RunState) -> None:
 
 
 class RunStore:
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, elo_min_matches: int = ELO_MIN_MATCHES) -> None:
         self.r = client
         self.keys = keys
+        self.elo_min_matches = elo_min_matches  # shortlists rank by Elo once every candidate has these
 
     # --- reading -------------------------------------------------------------------------------
     def load(self, run_id: str) -> RunState:
@@ -114,7 +115,8 @@ class RunStore:
                 pipe.srem(self.keys.runs_by_status(previous.value), state.run_id)
             pipe.sadd(self.keys.runs_by_status(state.status.value), state.run_id)
         if state.status in TERMINAL_STATUSES:
-            pipe.set(self.keys.shortlist(state.run_id), build_shortlist(state).model_dump_json())
+            shortlist = build_shortlist(state, min_matches=self.elo_min_matches)
+            pipe.set(self.keys.shortlist(state.run_id), shortlist.model_dump_json())
 
     def _append_events(self, pipe: Pipeline, run_id: str, events: list[TranscriptEvent]) -> None:
         for event in events:
@@ -186,7 +188,8 @@ class RunStore:
                     pipe.multi()
                     pipe.set(key, state.model_dump_json())
                     if state.terminal:
-                        pipe.set(self.keys.shortlist(run_id), build_shortlist(state).model_dump_json())
+                        shortlist = build_shortlist(state, min_matches=self.elo_min_matches)
+                        pipe.set(self.keys.shortlist(run_id), shortlist.model_dump_json())
                     pipe.execute()
                     return state
                 except redis.WatchError:

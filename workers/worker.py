@@ -8,19 +8,35 @@ each work horse starts warm instead of importing autogen again).
 
 from __future__ import annotations
 
+import gc
+from typing import Any
+
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.worker.base import BaseWorker
 
 import workers.jobs  # noqa: F401  (imported before forking: work horses start warm)
+from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.novelty import preload
 from workers.queue import make_queue
 
 
 class TurnWorker(Worker):
-    """A forking RQ worker whose module preloads the turn code (see the module docstring)."""
+    """A forking RQ worker that warms the turn code up once, before it forks work horses.
+
+    The warm-up pays the lazy imports, the TLS context and the embedding model once instead of
+    once per job, and `gc.freeze()` keeps each forked work horse's collections off (and from
+    copying) that heap.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warm_up()
+        preload(get_settings())
+        gc.freeze()
+        super().__init__(*args, **kwargs)
 
 
 def build_worker(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.novelty.embedder import Embedder, Matrix, idea_text
@@ -83,6 +84,7 @@ class Neighbour(BaseModel):
     text: str
     similarity: float
     tag: str = ""  # e.g. the ledger entry's kind: shortlisted | accepted | rejected | prior_art
+    thresholds: Thresholds | None = None  # set by a `Lane` with its own thresholds (e.g. short texts)
 
     @property
     def ref(self) -> str:
@@ -108,6 +110,21 @@ class NoveltyDecision(BaseModel):
 
 
 @dataclass(frozen=True)
+class Lane:
+    """Some rows of an index compared under their own thresholds.
+
+    Used to split one ledger index into sources (ledger ideas vs prior art) and into full ideas vs
+    short, title-only texts, which score like deny items and so get the deny thresholds.
+    `rows` is a boolean mask over the index's rows (None: all rows).
+    """
+
+    source: Source
+    index: VectorIndex
+    thresholds: Thresholds | None = None
+    rows: npt.NDArray[np.bool_] | None = None
+
+
+@dataclass(frozen=True)
 class Candidate:
     idea_id: str
     text: str
@@ -130,8 +147,12 @@ def assess(
     sources: Mapping[Source, VectorIndex | None],
     thresholds: Thresholds = Thresholds(),
     per_source: Mapping[Source, Thresholds] | None = DEFAULT_PER_SOURCE,
+    lanes: Sequence[Lane] = (),
 ) -> list[NoveltyDecision]:
     """Decide for each candidate (in order) against every source and the earlier, not-dropped candidates.
+
+    `lanes` add masked parts of further indexes, each with its own thresholds (one similarity
+    product per distinct index, however many lanes share it).
 
     Raises `EmbedderMismatch` if any non-empty source holds vectors of another model.
     """
@@ -149,6 +170,26 @@ def assess(
                 best[i].append(
                     Neighbour(source=source, key=hit.key, text=hit.label, similarity=hit.score, tag=hit.tag)
                 )
+    products: dict[int, Matrix] = {}
+    for lane in lanes:
+        if len(lane.index) == 0 or (lane.rows is not None and not lane.rows.any()):
+            continue
+        sims = products.get(id(lane.index))
+        if sims is None:
+            sims = products[id(lane.index)] = lane.index.similarities(vecs, model_id)
+        masked = sims if lane.rows is None else np.where(lane.rows[None, :], sims, -np.inf)
+        top = np.argmax(masked, axis=1)
+        for i, j in enumerate(top):
+            best[i].append(
+                Neighbour(
+                    source=lane.source,
+                    key=lane.index.keys[j],
+                    text=lane.index.labels[j],
+                    similarity=float(masked[i, j]),
+                    tag=lane.index.tags[j],
+                    thresholds=lane.thresholds,
+                )
+            )
     batch_sims = vecs @ vecs.T
     decisions: list[NoveltyDecision] = []
     for i, cand in enumerate(candidates):
@@ -178,10 +219,14 @@ def _decide(
             action=Action.KEEP,
             reason="novel: nothing known to compare with",
         )
-    rated = [(per_source.get(n.source, default).action(n.similarity), n) for n in neighbours]
+
+    def bands(n: Neighbour) -> Thresholds:
+        return n.thresholds or per_source.get(n.source, default)
+
+    rated = [(bands(n).action(n.similarity), n) for n in neighbours]
     action, chosen = max(rated, key=lambda an: (_SEVERITY[an[0]], an[1].similarity))
     closest = max(n.similarity for n in neighbours)
-    th = per_source.get(chosen.source, default)
+    th = bands(chosen)
     return NoveltyDecision(
         idea_id=cand.idea_id,
         text=cand.text,

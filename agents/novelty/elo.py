@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.novelty.same_idea import PromptText
+from agents.ranking import ELO_MIN_MATCHES, rank_ideas
 from agents.state import Idea
 
 ELO_START = 1200.0
@@ -135,15 +136,7 @@ def pair_for_round(
     return pairs
 
 
-def rank_by_elo(ideas: Sequence[Idea], min_matches: int = 3) -> tuple[list[Idea], bool]:
-    """Living ideas best first, and whether Elo was used (every idea has `min_matches` matches);
-    otherwise ranked by the Judge's absolute scores (novelty + feasibility), then Elo."""
-    alive = [i for i in ideas if i.alive]
-    by_elo = bool(alive) and all(i.matches >= min_matches for i in alive)
-
-    def absolute(i: Idea) -> float:
-        return float(i.score.novelty + i.score.feasibility) if i.score else 0.0
-
-    if by_elo:
-        return sorted(alive, key=lambda i: (-i.elo, -absolute(i))), True
-    return sorted(alive, key=lambda i: (-absolute(i), -i.elo)), False
+def rank_by_elo(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tuple[list[Idea], bool]:
+    """Candidates best first and whether Elo was used: the one rule of `agents.ranking.rank_ideas`
+    (Elo once every candidate has `min_matches` matches, else sqrt(novelty x feasibility))."""
+    return rank_ideas(ideas, min_matches)

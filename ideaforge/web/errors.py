@@ -9,10 +9,7 @@ from fastapi.responses import JSONResponse
 from agents.errors import InvalidBrief, InvalidPayload, RunNotFound, StoreUnavailable
 from workers.connection import redact_url
 from workers.store import RunAlreadyFinished
-
-
-class UnknownIdea(LookupError):
-    """The run has no idea with that id."""
+from workers.verdicts import IdeaNotFound
 
 
 def install_error_handlers(app: FastAPI, redis_url: str) -> None:
@@ -23,8 +20,8 @@ def install_error_handlers(app: FastAPI, redis_url: str) -> None:
     async def _not_found(_: Request, exc: RunNotFound) -> JSONResponse:
         return answer(404, str(exc))
 
-    @app.exception_handler(UnknownIdea)
-    async def _no_idea(_: Request, exc: UnknownIdea) -> JSONResponse:
+    @app.exception_handler(IdeaNotFound)
+    async def _no_idea(_: Request, exc: IdeaNotFound) -> JSONResponse:
         return answer(404, str(exc))
 
     @app.exception_handler(InvalidBrief)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
@@ -14,14 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.brief import Brief, parse_brief
 from agents.errors import StoreUnavailable
-from agents.state import RunState, RunStatus, Verdict
+from agents.state import RunStatus
 from ideaforge.render import run_summary
 from ideaforge.web import views
 from ideaforge.web.deps import Deps
-from ideaforge.web.errors import UnknownIdea
 from ideaforge.web.metrics import render_metrics
 from ideaforge.web.queues import queue_report
 from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
+from workers.novelty import ledger_for
+from workers.verdicts import record_verdict
 
 router = APIRouter()
 
@@ -198,17 +198,13 @@ def cancel_run(request: Request, run_id: RunId) -> dict[str, Any]:
     summary="A person accepts or rejects an idea, with a note",
 )
 def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: VerdictIn) -> dict[str, Any]:
-    forge = deps(request).forge
-
-    def change(state: RunState) -> None:
-        try:
-            idea = state.idea(idea_id)
-        except KeyError:
-            raise UnknownIdea(f"run {run_id} has no idea {idea_id!r}") from None
-        idea.verdict = Verdict(decision=verdict.decision, note=verdict.note, at=time.time())
-        state.updated_at = time.time()
-
-    state = forge.store.update(run_id, change)
+    """Stored on the idea (kept through later turns) and in the idea ledger, like `ideaforge verdict`."""
+    d = deps(request)
+    forge = d.forge
+    forge.get_run(run_id)  # 404 before the ledger (and its embedder) is touched
+    state, _entry = record_verdict(
+        forge, ledger_for(d.settings, forge.client), run_id, idea_id, verdict.decision, verdict.note
+    )
     return {
         "idea": state.idea(idea_id).model_dump(mode="json"),
         "shortlist": views.shortlist_json(state, forge.store.shortlist(run_id)),

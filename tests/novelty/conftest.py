@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import redis
 from agents.novelty.embedder import LocalMiniLMEmbedder
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-TEST_DB = 13
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +26,6 @@ def idea_pairs() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def r() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=TEST_DB)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+def r(redis_client: redis.Redis) -> redis.Redis:
+    """The shared test DB (flushed per test by the `redis_url` fixture)."""
+    return redis_client

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from agents.state import RunStatus
 from config.settings import Settings
-from ideaforge.devtools.fake_openai import FakeModelServer
+from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.web.conftest import LiveServer
 from workers.keys import Keys
 from workers.store import RunStore
@@ -143,7 +143,7 @@ def test_model_output_is_shown_as_text_never_markup(
 ) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    fake_model.inject_title(PAYLOAD)
+    fake_model.add_faults(Fault(kind="idea", title=PAYLOAD, summary=f"Summary {PAYLOAD}", role="generator"))
     run_id = submit(live_server, rounds=1, ideas_per_round=3, topic=f"Topic {PAYLOAD}")
     start_worker()  # (Playwright's sync API runs a loop in this thread: an in-process worker can't)
     page.goto(f"/ui/runs/{run_id}")
