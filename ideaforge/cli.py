@@ -539,6 +539,18 @@ def verdict_cmd(
     out.print(f"{idea_id} of run {run_id}: {entry.kind} (ledger {state.brief.namespace}, entry {entry.id})")
 
 
+# --- web: HTTP API and dashboard (issue 6) -------------------------------------------------------
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Interface (off loopback a token is required).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API and the live dashboard (FastAPI + uvicorn)."""
+    from ideaforge.web.server import serve
+
+    raise typer.Exit(serve(host, port))
+
+
 def main() -> None:
     configure_logging(get_settings().log_level, get_settings().log_format)
     app()

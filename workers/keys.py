@@ -16,6 +16,10 @@
 | {p}:ledger:{ns}:origin | hash | `run_id/idea_id` or `kind/<sha1 of text>` -> entry id (idempotent writes) |
 | {p}:ledger:{ns}:epoch | string | bumped by forget and kind changes; cached ledger indexes reload in full |
 | {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
+| {p}:metrics:counters | hash | turns, tokens, latency buckets from transcripts (ideaforge/web/metrics.py) |
+| {p}:metrics:cursor | hash | run id → last transcript event id already counted |
+| {p}:metrics:done | set | finished runs whose transcript is fully counted |
+| {p}:metrics:lock | string | held (30 s at most) by the scrape that is folding |
 RQ's own keys (`rq:*`) hold the queue; its job ids are `turn-{run_id}-{step}`.
 """
 
@@ -57,6 +61,9 @@ class Keys:
 
     def schedule(self, name: str) -> str:
         return f"{self.prefix}:schedule:{name}"
+
+    def metrics(self, part: str) -> str:
+        return f"{self.prefix}:metrics:{part}"
 
 
 def turn_job_id(run_id: str, step: int) -> str:

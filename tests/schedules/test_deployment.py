@@ -20,7 +20,7 @@ import typer.main
 from ideaforge.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
-PENDING_COMMANDS = {("web",)}  # colleagues' commands, not yet in this branch
+PENDING_COMMANDS: set[tuple[str, ...]] = set()  # colleagues' commands, not yet in this branch
 
 
 def compose_cli() -> list[str]:
