@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agents.errors import InvalidBrief
 
-BRIEF_VERSION = 1
+BRIEF_VERSION: Literal[1] = 1
 MAX_TOPIC_CHARS = 2000
 MAX_LIST_ITEMS = 50
 MAX_ITEM_CHARS = 300

@@ -88,6 +88,19 @@ def parse_json_answer(text: str, schema: type[T]) -> T:
         return schema.model_validate_json(cleaned[start : end + 1])
 
 
+def _repair_rejected(exc: BaseException, schema: type[T]) -> T | None:
+    """autogen rejects fenced or wrapped JSON before we see it; the raw text rides on the error."""
+    if not isinstance(exc, ValidationError):
+        return None
+    raw = next((e.get("input") for e in exc.errors() if e["type"] == "json_invalid"), None)
+    if not isinstance(raw, str):
+        return None
+    try:
+        return parse_json_answer(raw, schema)
+    except ValueError:
+        return None
+
+
 def _short_error(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         problems = "; ".join(
@@ -134,6 +147,11 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
                     [TextMessage(content=text, source="user")], CancellationToken()
                 )
             except (ValueError, openai.LengthFinishReasonError) as exc:  # ValidationError is a ValueError
+                repaired = _repair_rejected(exc, schema)
+                if repaired is not None:
+                    record.content = repaired.model_dump_json()
+                    record.error = None
+                    return repaired, record
                 record.error = _short_error(exc)
             else:
                 message = response.chat_message

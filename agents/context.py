@@ -39,7 +39,7 @@ class TurnContext:
     agents: Mapping[str, RoleAgent]
     novelty: NoveltyFilter = field(default_factory=TitleOverlapFilter)
     clock: Callable[[], float] = time.time
-    max_concurrency: int = 4
+    max_concurrency: int = 8
     prices: Prices = field(default_factory=Prices)
     stop_rules: StopRules = field(default_factory=StopRules)
     after_judge: AfterJudge | None = None

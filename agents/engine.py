@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.context import EventLog, TurnContext
+from agents.novelty.dedup import dried_up
 from agents.phases import PHASES
 from agents.state import Phase, RunState, RunStatus, StopReason, TranscriptEvent
 
@@ -53,9 +54,9 @@ def finish(state: RunState, reason: StopReason, detail: str, now: float, log: Ev
 
 
 def _dried_up(state: RunState, ctx: TurnContext) -> bool:
+    """Unique yield under `min_yield` for the last `dried_up_rounds` rounds that generated ideas."""
     rules = ctx.stop_rules
-    recent = sorted(state.rounds, key=lambda r: r.round)[-rules.dried_up_rounds :]
-    return len(recent) >= rules.dried_up_rounds and all(r.unique_yield < rules.min_yield for r in recent)
+    return dried_up(sorted(state.rounds, key=lambda r: r.round), rules.min_yield, rules.dried_up_rounds)
 
 
 def stop_check(state: RunState, ctx: TurnContext, now: float, log: EventLog) -> None:

@@ -8,9 +8,13 @@ server on 127.0.0.1 (started by `ideaforge run`, `ideaforge worker` or `ideaforg
 from __future__ import annotations
 
 import os
+import ssl
+import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import openai
 from autogen_core.models import ChatCompletionClient, ModelInfo
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from autogen_ext.models.openai._model_info import get_info
@@ -54,7 +58,27 @@ class RoleModel:
         }
         if self.base_url:
             kwargs["base_url"] = self.base_url
+        context = shared_ssl_context()
+        if context is not None:
+            # openai's own default client, but with the process-wide TLS context (see below)
+            kwargs["http_client"] = openai.DefaultAsyncHttpxClient(verify=context)
         return OpenAIChatCompletionClient(**kwargs)
+
+
+@lru_cache(maxsize=1)
+def shared_ssl_context() -> ssl.SSLContext | None:
+    """The verified TLS context openai's HTTP library would build, built once per process.
+
+    Each new HTTP client otherwise builds its own (reading the CA bundle: 40-80 ms of CPU), and a
+    turn opens one client per role. Built by the library's own `create_ssl_context()`, so trust
+    settings (`SSL_CERT_FILE`, `SSL_CERT_DIR`, the system store) are the same; None (each client
+    builds its own, as before) if that library has no such function.
+    """
+    base = openai.DefaultAsyncHttpxClient.__mro__[1]
+    library = sys.modules.get(base.__module__.split(".")[0])
+    factory = getattr(library, "create_ssl_context", None)
+    context = factory() if callable(factory) else None
+    return context if isinstance(context, ssl.SSLContext) else None
 
 
 def local_base_url(settings: Settings) -> str:
@@ -104,16 +128,3 @@ def resolve_role_models(
             api_key=key,
         )
     return resolved
-
-
-def warm_up() -> None:
-    """Import what the first model call would import lazily (openai's `beta` resources, ~1-3 s).
-
-    A forking worker calls this once before it forks its work horses; otherwise every horse, a
-    fresh copy of a parent that never made a call, pays the import again on every turn.
-    No network: the client is built against an unused address and never sends a request.
-    """
-    import openai
-
-    client = openai.AsyncOpenAI(api_key=LOCAL_API_KEY, base_url="http://127.0.0.1:9/v1")
-    _ = (client.beta.chat.completions, client.chat.completions, client.models)

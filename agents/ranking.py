@@ -1,16 +1,25 @@
 """Ranking: how survivors are ordered and which reach the shortlist.
 
-Absolute ranking: `combined = sqrt(novelty * feasibility)` (the geometric mean, so an idea must
-be both new and workable to rank high: 9x2 scores 4.2, 6x6 scores 6.0). Ties break by novelty,
-then feasibility, then the earlier idea. Once every candidate has played at least
-`ELO_MIN_MATCHES` pairwise matches, ideas are ranked by Elo instead, with the absolute score as
-the tie-break. Ideas the Skeptic marked fatal, duplicates and unscored ideas never make the list.
+The one ranking rule (the shortlist, the survivors shown to the Generator, and
+`agents.novelty.elo.rank_by_elo` all use `rank_ideas`):
+
+- Candidates: living ideas with a Judge score; ideas the Skeptic marked fatal, duplicates and
+  unscored ideas never make the list.
+- Absolute ranking: `combined = sqrt(novelty * feasibility)` (the geometric mean, so an idea must
+  be both new and workable to rank high: 9x2 scores 4.2, 6x6 scores 6.0). Ties break by novelty,
+  then feasibility, then the earlier idea.
+- Elo ranking: once there are at least two candidates and every one of them has played at least
+  `min_matches` pairwise matches (default `ELO_MIN_MATCHES` = 2, setting `elo_min_matches`), they
+  are ranked by Elo (K = 32 by default, see `agents/novelty/elo.py`) with the absolute ranking as the
+  tie-break; the shortlist says which rule it used (`ranked_by`: "elo" or "score") and still shows
+  the absolute scores and the Skeptic's strongest objection beside each idea.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
@@ -63,24 +72,34 @@ def _key(idea: Idea, by_elo: bool) -> tuple[float, ...]:
     return (idea.elo, *base) if by_elo else base
 
 
+def is_candidate(idea: Idea) -> bool:
+    return idea.alive and idea.score is not None and not (idea.critique and idea.critique.fatal)
+
+
 def candidates(state: RunState) -> list[Idea]:
-    return [i for i in state.alive_ideas() if i.score is not None and not (i.critique and i.critique.fatal)]
+    return [i for i in state.ideas if is_candidate(i)]
 
 
-def ranks_by_elo(ideas: list[Idea]) -> bool:
-    return len(ideas) > 1 and all(i.matches >= ELO_MIN_MATCHES for i in ideas)
+def ranks_by_elo(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> bool:
+    return len(ideas) > 1 and all(i.matches >= min_matches for i in ideas)
 
 
-def rank_survivors(state: RunState) -> list[Idea]:
-    ideas = candidates(state)
-    by_elo = ranks_by_elo(ideas)
-    order = {idea.id: n for n, idea in enumerate(state.ideas)}
-    return sorted(ideas, key=lambda i: (*(-v for v in _key(i, by_elo)), order[i.id]))
+def rank_ideas(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tuple[list[Idea], bool]:
+    """The candidates among `ideas`, best first, and whether Elo decided the order."""
+    pool = [i for i in ideas if is_candidate(i)]
+    by_elo = ranks_by_elo(pool, min_matches)
+    order = {idea.id: n for n, idea in enumerate(pool)}
+    return sorted(pool, key=lambda i: (*(-v for v in _key(i, by_elo)), order[i.id])), by_elo
 
 
-def build_shortlist(state: RunState, now: float | None = None) -> Shortlist:
-    ranked = rank_survivors(state)
-    by_elo = ranks_by_elo(ranked)
+def rank_survivors(state: RunState, min_matches: int = ELO_MIN_MATCHES) -> list[Idea]:
+    return rank_ideas(state.ideas, min_matches)[0]
+
+
+def build_shortlist(
+    state: RunState, now: float | None = None, min_matches: int = ELO_MIN_MATCHES
+) -> Shortlist:
+    ranked, by_elo = rank_ideas(state.ideas, min_matches)
     entries = []
     for rank, idea in enumerate(ranked[: state.brief.shortlist_size], start=1):
         assert idea.score is not None

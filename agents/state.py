@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.brief import Brief
 
-STATE_VERSION = 1
+STATE_VERSION: Literal[1] = 1
 
 
 class RunStatus(StrEnum):
@@ -81,6 +81,7 @@ class Idea(BaseModel):
     score: Score | None = None
     elo: float = 1200.0
     matches: int = 0
+    opponents: list[str] = Field(default_factory=list)  # ids met in Elo matches (pairs are not repeated)
     novelty_distance: float | None = None  # 1 - max cosine similarity to anything known
     duplicate_of: str | None = None
     dropped: str | None = None  # why it left the pool, if it did

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     agents_file: Path = DEFAULT_AGENTS_FILE
     model_timeout_s: float = 120.0
     model_max_retries: int = 2
-    max_concurrency: int = 4
+    max_concurrency: int = 8  # per-idea calls in flight in one turn; 8 keeps a K=8 critique/judge phase ~1 L
     # price per 1k tokens, used for cost budgets; 0 for local models
     prompt_price_per_1k: float = 0.0
     completion_price_per_1k: float = 0.0
@@ -84,10 +84,36 @@ class Settings(BaseSettings):
     # --- Embedded local model (used when no endpoint is configured) ----------------------------
     local_model: str = "qwen2.5-coder-1.5b"
     local_model_port: int = 8765
+    # 127.0.0.1 by default; a container serving other containers binds 0.0.0.0 on its private network
+    local_model_host: str = "127.0.0.1"
     local_model_ctx: int = 4096
     local_model_threads: int = 0  # 0 = cores - 1
     local_model_dir: Path = Path.home() / ".cache" / "ideaforge" / "models"
     local_model_start_timeout_s: float = 180.0
+    local_model_parallel: int = 1  # concurrent request slots; they share the one context (kv_unified)
+    local_model_api_key: SecretStr | None = None  # optional key the local server demands
+
+    # --- Schedules and the morning digest (workers/schedules, workers/digest) -------------------
+    schedules_file: Path = DEFAULT_SCHEDULES_FILE
+    scheduler_tick_s: float = Field(default=15.0, gt=0, le=300)
+    digest_dir: Path | None = None  # where a scheduled run's end writes the night's digest (.md)
+    # --- Novelty engine: embeddings, dedup thresholds, Elo, dried-up rule, ledger ------------------
+    embedder: Literal["local", "openai"] = "local"  # local: offline MiniLM (ONNX); openai: the API
+    embedding_model: str = "text-embedding-3-small"  # for embedder=openai (same endpoint and key)
+    embedding_dim: int = Field(default=1536, ge=1)
+    embedder_threads: int = Field(default=1, ge=1, le=64)  # onnxruntime threads per worker process
+    novelty_high: float = Field(default=0.80, gt=0.0, le=1.0)  # cosine >= high: dropped
+    novelty_low: float = Field(default=0.55, gt=0.0, le=1.0)  # [low, high): the Judge decides
+    novelty_deny_high: float = Field(default=0.55, gt=0.0, le=1.0)  # for deny items / short texts
+    novelty_deny_low: float = Field(default=0.40, gt=0.0, le=1.0)
+    novelty_short_words: int = Field(default=12, ge=0)  # known texts under this many words: deny bands
+    elo_k: float = Field(default=32.0, gt=0.0, le=400.0)
+    elo_matches_per_round: int = Field(default=8, ge=0, le=200)  # 0 turns the tournament off
+    elo_max_matches_per_idea: int = Field(default=3, ge=1, le=50)  # per round
+    elo_min_matches: int = Field(default=2, ge=1, le=100)  # every candidate: then rank by Elo
+    dried_up_min_yield: float = Field(default=0.2, ge=0.0, le=1.0)
+    dried_up_rounds: int = Field(default=2, ge=1, le=20)
+    ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     # --- Front doors ---------------------------------------------------------------------------
     api_token: SecretStr | None = None
@@ -109,6 +135,19 @@ class Settings(BaseSettings):
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
         sources.append(file_secret_settings)
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> Settings:
+        if self.novelty_low > self.novelty_high:
+            raise ValueError(
+                f"novelty_low ({self.novelty_low}) must not exceed novelty_high ({self.novelty_high})"
+            )
+        if self.novelty_deny_low > self.novelty_deny_high:
+            raise ValueError(
+                f"novelty_deny_low ({self.novelty_deny_low}) must not exceed "
+                f"novelty_deny_high ({self.novelty_deny_high})"
+            )
+        return self
 
     @property
     def endpoint_configured(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import redis
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from agents.brief import Brief
 from agents.errors import IdeaforgeError, ModelConfigError
@@ -33,7 +35,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -276,7 +278,7 @@ def _ensure_model(settings: Any, *, quiet: bool = False) -> Callable[[], None]:
         err.print("[dim]starting the embedded local model (first start assembles the model file)…[/]")
     endpoint = ensure_local_server(settings)
     if endpoint.started_by_us:
-        return lambda: stop_local_server(settings)
+        return lambda: stop_local_server(settings, pid=endpoint.pid)
     return lambda: None
 
 
@@ -316,10 +318,15 @@ def run(
             def on_event(event: TranscriptEvent) -> None:
                 _print_event(event, fmt)
                 status.update(f"round {event.round}, {event.phase} · {time.time() - started:.0f}s")
-                if pool.alive() == 0:
-                    raise IdeaforgeError("all workers exited; see `ideaforge worker` output")
 
-            follow_run(f, run_id, on_event)
+            def on_idle() -> None:
+                status.update(f"working… {time.time() - started:.0f}s")
+                if pool.alive() == 0:
+                    raise IdeaforgeError(
+                        f"all workers exited; run {run_id} is still queued (start one: ideaforge worker)"
+                    )
+
+            follow_run(f, run_id, on_event, on_idle)
     except KeyboardInterrupt:
         err.print("interrupted: cancelling the run (the turn in flight finishes)…")
         f.cancel(run_id)
@@ -337,6 +344,217 @@ def run(
         out.print(
             f"[dim]{time.time() - started:.0f}s · ideaforge shortlist {run_id} --format md --out FILE[/]"
         )
+
+
+# --- embedded local model -------------------------------------------------------------------------
+model_app = typer.Typer(help="The embedded local model (used when no endpoint is configured).")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("serve")
+@clean_errors
+def model_serve() -> None:
+    """Serve the local model in the foreground (a Procfile / compose service)."""
+    from ideaforge.local_model import serve_foreground
+
+    serve_foreground(get_settings())
+
+
+@model_app.command("status")
+@clean_errors
+def model_status(
+    verify: Annotated[bool, typer.Option(help="Re-hash the model file in full.")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Is the local model server running; which model, file, port, memory."""
+    from ideaforge.local_model import local_server_status
+
+    status = local_server_status(get_settings(), verify=verify)
+    if fmt is OutputFormat.json:
+        print_json(status)
+        return
+    for key, value in status.items():
+        sys.stdout.write(f"{key:>15}: {value}\n")
+
+
+@model_app.command("stop")
+@clean_errors
+def model_stop() -> None:
+    """Stop a local model server that ideaforge started."""
+    from ideaforge.local_model import stop_local_server
+
+    stopped = stop_local_server(get_settings())
+    out.print("stopped" if stopped else "no local model server of ours was running")
+
+
+# --- overnight ideation (issue 5): schedules, the scheduler, the morning digest -------------------
+import ideaforge.schedule_cli  # noqa: E402, F401, I001  (registers schedule, scheduler, digest on app)
+# --- end overnight ideation ---------------------------------------------------------------------
+
+
+# --- novelty / ledger --------------------------------------------------------------------------------
+# `ideaforge ledger list|search|forget|import` and `ideaforge verdict`: the cross-run idea ledger.
+# (Registered after `main` is defined; the entry point and `python -m ideaforge` import this module whole.)
+ledger_app = typer.Typer(help="The cross-run idea ledger: shortlisted, accepted, rejected, prior-art ideas.")
+app.add_typer(ledger_app, name="ledger")
+LedgerNamespaceOpt = Annotated[
+    str | None, typer.Option("--namespace", help="Ledger namespace (default: setting ledger_namespace).")
+]
+_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class BadInput(IdeaforgeError):
+    """A ledger command's argument or file is unusable (exit 2 with the message)."""
+
+
+class LedgerKind(StrEnum):
+    shortlisted = "shortlisted"
+    accepted = "accepted"
+    rejected = "rejected"
+    prior_art = "prior_art"
+
+
+class VerdictChoice(StrEnum):
+    accept = "accept"
+    reject = "reject"
+
+
+def _namespace(namespace: str | None) -> str:
+    ns = namespace if namespace is not None else get_settings().ledger_namespace
+    if not _NAMESPACE.match(ns):
+        raise BadInput(f"namespace {ns!r} must be 1-64 letters, digits, '_', '.' or '-'")
+    return ns
+
+
+def _ledger(f: Ideaforge) -> Any:
+    from workers.novelty import ledger_for
+
+    return ledger_for(f.settings, f.client)
+
+
+def _entry_json(entry: Any, similarity: float | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = entry.model_dump(mode="json")
+    if similarity is not None:
+        data["similarity"] = round(similarity, 4)
+    return data
+
+
+def _entries_table(entries: list[Any], title: str, sims: list[float] | None = None) -> Table:
+    table = Table(title=title, header_style="bold")
+    for col in ("id", "kind", *(["cosine"] if sims is not None else []), "title", "run/idea", "note", "age"):
+        table.add_column(col)
+    for n, e in enumerate(entries):
+        origin = f"{e.run_id}/{e.idea_id}" if e.run_id else ""
+        cells = [e.id, e.kind, *([f"{sims[n]:.3f}"] if sims is not None else [])]
+        cells += [render.escape(e.title[:80]), origin, render.escape(e.note[:60]), render.age(e.ts)]
+        table.add_row(*cells)
+    return table
+
+
+@ledger_app.command("list")
+@clean_errors
+def ledger_list(
+    namespace: LedgerNamespaceOpt = None,
+    kind: Annotated[LedgerKind | None, typer.Option("--kind", help="Only entries of this kind.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the newest N entries.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List a namespace's ledger entries, oldest first."""
+    ns = _namespace(namespace)
+    entries = _ledger(forge()).entries(ns, kind=kind.value if kind else None, limit=limit)
+    if fmt is OutputFormat.json:
+        print_json([_entry_json(e) for e in entries])
+    else:
+        out.print(_entries_table(entries, f"ledger {ns}: {len(entries)} entries"))
+
+
+@ledger_app.command("search")
+@clean_errors
+def ledger_search(
+    text: Annotated[str, typer.Argument(help="An idea (title and summary) to look up.")],
+    namespace: LedgerNamespaceOpt = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many neighbours.")] = 5,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The ledger entries nearest to TEXT, by cosine similarity of their embeddings."""
+    if not text.strip():
+        raise BadInput("search text is empty")
+    ns = _namespace(namespace)
+    hits = _ledger(forge()).search(ns, text.strip(), k=k)
+    if fmt is OutputFormat.json:
+        print_json([_entry_json(e, s) for e, s in hits])
+    else:
+        title = f"ledger {ns}: nearest to the text"
+        out.print(_entries_table([e for e, _ in hits], title, [s for _, s in hits]))
+
+
+@ledger_app.command("forget")
+@clean_errors
+def ledger_forget(
+    entry_id: Annotated[str, typer.Argument(help="Entry id.")], namespace: LedgerNamespaceOpt = None
+) -> None:
+    """Remove one entry from the ledger for good."""
+    ns = _namespace(namespace)
+    if not _ledger(forge()).forget(ns, entry_id):
+        raise IdeaforgeError(f"no ledger entry {entry_id!r} in namespace {ns!r}")
+    out.print(f"forgot {entry_id} from ledger {ns}")
+
+
+@ledger_app.command("import")
+@clean_errors
+def ledger_import(
+    file: Annotated[Path, typer.Argument(help="Markdown, text or JSONL of known ideas, one per entry.")],
+    namespace: LedgerNamespaceOpt = None,
+) -> None:
+    """Import a prior-art corpus (kind prior_art): known ideas new ones are checked against."""
+    from agents.novelty.prior_art import parse_prior_art
+
+    ns = _namespace(namespace)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    try:
+        items = parse_prior_art(text, file.name)
+    except ValueError as exc:
+        raise BadInput(f"{file}: {exc}") from None
+    if not items:
+        raise BadInput(f"{file} holds no entries (an empty file, or only comments)")
+    added = _ledger(forge()).import_text(ns, text, file.name)
+    out.print(f"imported {added} new prior-art entries into ledger {ns} ({len(items) - added} already known)")
+
+
+@app.command("verdict")
+@clean_errors
+def verdict_cmd(
+    run_id: str,
+    idea_id: str,
+    decision: Annotated[VerdictChoice, typer.Argument(help="accept | reject")],
+    note: Annotated[str, typer.Option("--note", help="Why (kept in the ledger).")] = "",
+) -> None:
+    """Record a person's verdict on an idea: on the run and in the ledger (rejected ideas then block
+    similar ideas in later runs)."""
+    from workers.verdicts import record_verdict
+
+    f = forge()
+    state, entry = record_verdict(f, _ledger(f), run_id, idea_id, decision.value, note)
+    out.print(f"{idea_id} of run {run_id}: {entry.kind} (ledger {state.brief.namespace}, entry {entry.id})")
+
+
+# --- web: HTTP API and dashboard (issue 6) -------------------------------------------------------
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Interface (off loopback a token is required).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API and the live dashboard (FastAPI + uvicorn)."""
+    from ideaforge.web.server import serve
+
+    raise typer.Exit(serve(host, port))
 
 
 def main() -> None:

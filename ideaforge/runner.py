@@ -48,7 +48,27 @@ class WorkerPool:
         self.procs.clear()
 
 
-def follow_run(forge: Ideaforge, run_id: str, on_event: Callable[[TranscriptEvent], None]) -> None:
-    """Call `on_event` for every transcript event until the run stops."""
-    for event in forge.iter_events(run_id, follow=True, block_ms=500):
-        on_event(event)
+def follow_run(
+    forge: Ideaforge,
+    run_id: str,
+    on_event: Callable[[TranscriptEvent], None],
+    on_idle: Callable[[], None] | None = None,
+) -> None:
+    """Call `on_event` for every transcript event until the run stops; `on_idle` between events."""
+    last = "0-0"
+    while True:
+        for eid, event in forge.store.events(run_id, after=last):
+            last = eid
+            on_event(event)
+        if forge.store.load(run_id).terminal:
+            for eid, event in forge.store.events(run_id, after=last):
+                last = eid
+                on_event(event)
+            return
+        for item in forge.store.follow(run_id, after=last, block_ms=500):
+            if item is None:
+                if on_idle is not None:
+                    on_idle()
+                break
+            last, event = item
+            on_event(event)

@@ -42,7 +42,9 @@ def fake_model() -> Iterator[FakeModelServer]:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, redis_url: str, fake_model: FakeModelServer) -> Iterator[dict[str, str]]:
+def env(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, fake_model: FakeModelServer
+) -> Iterator[dict[str, str]]:
     """Environment for code under test (and its subprocesses): test Redis DB, fake model, no real keys."""
     for name in list(os.environ):
         if name.startswith("IDEAFORGE_") and name not in ("IDEAFORGE_TEST_REDIS_DB", "IDEAFORGE_TEST_REDIS"):

@@ -34,15 +34,17 @@ class Ideaforge:
     def __init__(self, settings: Settings | None = None, client: redis.Redis | None = None) -> None:
         self.settings = settings or get_settings()
         self.client = client or connect(self.settings.redis_url)
-        self.store = RunStore(self.client, Keys(self.settings.key_prefix))
+        self.store = RunStore(self.client, Keys(self.settings.key_prefix), self.settings.elo_min_matches)
 
     def ping(self) -> None:
-        check(self.client, self.settings.redis_url)
+        check(self.settings.redis_url)
 
     def submit(self, brief: Brief | dict[str, Any]) -> str:
         """Validate, store and enqueue the first turn atomically; return the run id."""
         if not isinstance(brief, Brief):
             brief = parse_brief(brief)
+        if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
+            brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
         now = time.time()
         state = RunState(
             run_id=new_run_id(),

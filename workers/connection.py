@@ -6,7 +6,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 from agents.errors import StoreUnavailable
@@ -43,13 +43,16 @@ def connect(url: str) -> redis.Redis:
     return client
 
 
-def check(client: redis.Redis, url: str) -> None:
-    """Fail fast with a message that says where we tried to connect."""
+def check(url: str) -> None:
+    """Fail fast (no retries) with a message that says where we tried to connect."""
+    probe = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3, retry=Retry(NoBackoff(), 0))
     try:
-        client.ping()
+        probe.ping()
     except redis.AuthenticationError as exc:
         raise StoreUnavailable(f"Redis at {redact_url(url)} refused the credentials: {exc}") from None
     except redis.ResponseError as exc:
         raise StoreUnavailable(f"Redis at {redact_url(url)} answered with an error: {exc}") from None
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise StoreUnavailable(f"cannot reach Redis at {redact_url(url)}: {exc}") from None
+    finally:
+        probe.close()

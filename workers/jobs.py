@@ -16,10 +16,13 @@ from rq.job import Job
 
 from agents.engine import StepOutcome, fail, run_step
 from agents.errors import InvalidPayload, RetryableError, TerminalError
+from agents.state import Phase
 from config.logging import bind_turn, configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.digest.autowrite import after_run_stopped
 from workers.keys import Keys
+from workers.novelty import ledger_index, remember_stopped_run
 from workers.queue import enqueue_turn, make_queue
 from workers.runtime import turn_context
 from workers.store import RunStore
@@ -38,12 +41,15 @@ def _check_args(run_id: Any, step: Any) -> tuple[str, int]:
 def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome) -> bool:
     queue = make_queue(store.r, settings)
     state = outcome.state
-    return store.commit_turn(
+    applied = store.commit_turn(
         step,
         state,
         outcome.events,
         lambda pipe: enqueue_turn(queue, settings, state.run_id, state.step, pipeline=pipe),
     )
+    if applied and state.terminal:
+        after_run_stopped(store, settings, state)  # overnight runs: the night's digest file
+    return applied
 
 
 def take_turn(run_id: str, step: int) -> dict[str, Any]:
@@ -52,16 +58,21 @@ def take_turn(run_id: str, step: int) -> dict[str, Any]:
     configure_logging(settings.log_level, settings.log_format)
     run_id, step = _check_args(run_id, step)
     bind_turn(run_id, step)
-    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix))
+    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix), settings.elo_min_matches)
     state = store.load(run_id)
     if state.step != step or state.terminal:
         log.info("turn.skipped", reason="already applied", stored_step=state.step, status=state.status.value)
+        if state.terminal:  # a retry after a crash between commit and ledger write: idempotent
+            remember_stopped_run(settings, store.r, state, store.shortlist(run_id))
         return {"applied": False, "stored_step": state.step}
     structlog.contextvars.bind_contextvars(round=state.round, phase=state.phase.value)
     started = time.perf_counter()
 
+    # only the filter phase compares with the ledger: load (or top up) its index just then
+    index = ledger_index(settings, store.r, state.brief.namespace) if state.phase is Phase.FILTER else None
+
     async def advance() -> StepOutcome:
-        async with turn_context(settings, state.brief) as ctx:
+        async with turn_context(settings, state.brief, index) as ctx:
             return await run_step(state, ctx)
 
     try:
@@ -73,6 +84,8 @@ def take_turn(run_id: str, step: int) -> dict[str, Any]:
         outcome = fail(state, f"{type(exc).__name__}: {exc}", time.time())
     applied = _commit(store, settings, step, outcome)
     new = outcome.state
+    if applied and new.terminal:
+        remember_stopped_run(settings, store.r, new, store.shortlist(run_id))
     calls = [e for e in outcome.events if e.role != "system"]
     log.info(
         "turn.done",
@@ -99,7 +112,7 @@ def on_turn_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, tr
     except (InvalidPayload, TypeError, ValueError):
         log.error("turn.bad_payload", job_id=job.id, error=str(exc_value))
         return
-    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix))
+    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix), settings.elo_min_matches)
     try:
         state = store.load(run_id)
     except TerminalError as exc:
@@ -108,5 +121,6 @@ def on_turn_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, tr
     if state.step != step or state.terminal:
         return
     detail = f"turn {step} ({state.phase.value}) failed after retries: {exc_type.__name__}: {exc_value}"
-    _commit(store, settings, step, fail(state, detail, time.time()))
+    if _commit(store, settings, step, fail(state, detail, time.time())):
+        remember_stopped_run(settings, store.r, store.load(run_id), store.shortlist(run_id))
     log.error("run.failed", run_id=run_id, step=step, error=detail)

@@ -8,10 +8,20 @@
 | {p}:runs | sorted set | run ids scored by creation time (the run index) |
 | {p}:runs:status:{status} | set | run ids by status |
 | {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
-| {p}:ledger:{namespace}:* | see workers/ledger.py | the cross-run idea ledger |
+| {p}:ledger:namespaces | set | every ledger namespace that has held an entry |
+| {p}:ledger:{ns}:entries | hash | entry id -> LedgerEntry JSON (title, summary, kind, run/idea, note) |
+| {p}:ledger:{ns}:vectors | hash | ledger entry id -> float32 little-endian embedding |
+| {p}:ledger:{ns}:order | sorted set | entry ids by sequence number (insertion order, incremental loads) |
+| {p}:ledger:{ns}:seq | string | last ledger sequence number handed out (INCR) |
+| {p}:ledger:{ns}:origin | hash | `run_id/idea_id` or `kind/<sha1 of text>` -> entry id (idempotent writes) |
+| {p}:ledger:{ns}:epoch | string | bumped by forget and kind changes; cached ledger indexes reload in full |
 | {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
 | {p}:workers | set | names of live ideaforge workers (see workers/recovery.py) |
 | {p}:worker:{name}:alive | string, short TTL | a worker's liveness beat; expired = the worker is dead |
+| {p}:metrics:counters | hash | turns, tokens, latency buckets from transcripts (ideaforge/web/metrics.py) |
+| {p}:metrics:cursor | hash | run id → last transcript event id already counted |
+| {p}:metrics:done | set | finished runs whose transcript is fully counted |
+| {p}:metrics:lock | string | held (30 s at most) by the scrape that is folding |
 RQ's own keys (`rq:*`) hold the queue; its job ids are `turn-{run_id}-{step}`.
 """
 
@@ -47,7 +57,12 @@ class Keys:
         return f"{self.prefix}:runs:schedule:{schedule}"
 
     def ledger(self, namespace: str) -> str:
+        """The ledger namespace's key stem; `workers.ledger.IdeaLedger` appends `:entries`, `:vectors`, ..."""
         return f"{self.prefix}:ledger:{namespace}"
+
+    @property
+    def ledger_namespaces(self) -> str:
+        return f"{self.prefix}:ledger:namespaces"
 
     def schedule(self, name: str) -> str:
         return f"{self.prefix}:schedule:{name}"
@@ -58,6 +73,9 @@ class Keys:
 
     def worker_alive(self, name: str) -> str:
         return f"{self.prefix}:worker:{name}:alive"
+
+    def metrics(self, part: str) -> str:
+        return f"{self.prefix}:metrics:{part}"
 
 
 def turn_job_id(run_id: str, step: int) -> str:

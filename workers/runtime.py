@@ -11,10 +11,15 @@ from autogen_core.models import ChatCompletionClient
 
 from agents.brief import Brief
 from agents.calls import RoleAgent
-from agents.context import Prices, TurnContext
+from agents.context import Prices, StopRules, TurnContext
 from agents.models import RoleModel, resolve_role_models
+from agents.novelty.dedup import Thresholds
+from agents.novelty.filter import EmbeddingNoveltyFilter
+from agents.novelty.index import VectorIndex
+from agents.novelty.tournament import EloTournament
 from config.agents import AgentsConfig, load_agents_config
 from config.settings import Settings
+from workers.novelty import get_embedder
 
 
 @lru_cache(maxsize=8)
@@ -68,10 +73,25 @@ class LazyAgents(Mapping[str, RoleAgent]):
         self._agents.clear()
 
 
+def novelty_filter(settings: Settings, ledger_index: VectorIndex | None = None) -> EmbeddingNoveltyFilter:
+    """The embedding filter with the configured thresholds; `ledger_index` is the brief's namespace."""
+    return EmbeddingNoveltyFilter(
+        embedder=get_embedder(settings),
+        thresholds=Thresholds(high=settings.novelty_high, low=settings.novelty_low),
+        deny_thresholds=Thresholds(high=settings.novelty_deny_high, low=settings.novelty_deny_low),
+        short_words=settings.novelty_short_words,
+        ledger=ledger_index,
+        max_concurrency=settings.max_concurrency,
+    )
+
+
 @asynccontextmanager
-async def turn_context(settings: Settings, brief: Brief) -> AsyncIterator[TurnContext]:
+async def turn_context(
+    settings: Settings, brief: Brief, ledger_index: VectorIndex | None = None
+) -> AsyncIterator[TurnContext]:
     """Clients live for one job and are closed at its end (module-level clients break on a second
-    `asyncio.run()` in the same process)."""
+    `asyncio.run()` in the same process). `ledger_index` (the brief's ledger namespace, loaded by the
+    job for the filter phase only) is what the novelty filter compares new ideas with besides the run."""
     cfg = agents_config(settings)
     role_models = resolve_role_models(settings, cfg, brief.model)
     agents = LazyAgents(role_models, {role: cfg.role(role).rendered_system_prompt() for role in role_models})
@@ -80,6 +100,15 @@ async def turn_context(settings: Settings, brief: Brief) -> AsyncIterator[TurnCo
             agents=agents,
             max_concurrency=settings.max_concurrency,
             prices=Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k),
+            novelty=novelty_filter(settings, ledger_index),
+            stop_rules=StopRules(
+                min_yield=settings.dried_up_min_yield, dried_up_rounds=settings.dried_up_rounds
+            ),
+            after_judge=EloTournament(
+                k=settings.elo_k,
+                matches_per_round=settings.elo_matches_per_round,
+                max_per_idea=settings.elo_max_matches_per_idea,
+            ),
         )
     finally:
         await agents.close()

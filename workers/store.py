@@ -10,7 +10,7 @@ import redis
 from redis.client import Pipeline
 
 from agents.errors import InvalidPayload, RunNotFound, TerminalError
-from agents.ranking import Shortlist, build_shortlist
+from agents.ranking import ELO_MIN_MATCHES, Shortlist, build_shortlist
 from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
 from workers.keys import Keys
 
@@ -21,7 +21,7 @@ class RunAlreadyFinished(TerminalError):
     """The run has stopped already; it cannot be changed."""
 
 
-def _decode(raw: bytes | str) -> str:
+def _decode(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
@@ -36,9 +36,10 @@ def merge_external(current: RunState, new: RunState) -> None:
 
 
 class RunStore:
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, elo_min_matches: int = ELO_MIN_MATCHES) -> None:
         self.r = client
         self.keys = keys
+        self.elo_min_matches = elo_min_matches  # shortlists rank by Elo once every candidate has these
 
     # --- reading -------------------------------------------------------------------------------
     def load(self, run_id: str) -> RunState:
@@ -58,11 +59,13 @@ class RunStore:
     ) -> list[RunState]:
         """Newest first."""
         if schedule:
-            ids = [_decode(i) for i in self.r.zrevrange(self.keys.runs_by_schedule(schedule), 0, -1)]
+            raw_ids: Any = self.r.zrevrange(self.keys.runs_by_schedule(schedule), 0, -1)
         else:
-            ids = [_decode(i) for i in self.r.zrevrange(self.keys.runs, 0, -1)]
+            raw_ids = self.r.zrevrange(self.keys.runs, 0, -1)
+        ids = [_decode(i) for i in raw_ids]
         if status:
-            members = {_decode(m) for m in self.r.smembers(self.keys.runs_by_status(status))}
+            raw_members: Any = self.r.smembers(self.keys.runs_by_status(status))
+            members = {_decode(m) for m in raw_members}
             ids = [i for i in ids if i in members]
         ids = ids[offset : offset + limit]
         if not ids:
@@ -85,7 +88,7 @@ class RunStore:
         self, run_id: str, after: str = "-", count: int | None = None
     ) -> list[tuple[str, TranscriptEvent]]:
         start = "-" if after in ("-", "0", "0-0") else f"({after}"
-        entries = self.r.xrange(self.keys.events(run_id), min=start, max="+", count=count)
+        entries: Any = self.r.xrange(self.keys.events(run_id), min=start, max="+", count=count)
         return [(_decode(eid), TranscriptEvent.model_validate_json(fields[b"e"])) for eid, fields in entries]
 
     def follow(
@@ -95,7 +98,7 @@ class RunStore:
         key = self.keys.events(run_id)
         last = after
         while not (stop and stop()):
-            found = self.r.xread({key: last}, block=block_ms, count=100)
+            found: Any = self.r.xread({key: last}, block=block_ms, count=100)
             if not found:
                 yield None
                 continue
@@ -112,7 +115,8 @@ class RunStore:
                 pipe.srem(self.keys.runs_by_status(previous.value), state.run_id)
             pipe.sadd(self.keys.runs_by_status(state.status.value), state.run_id)
         if state.status in TERMINAL_STATUSES:
-            pipe.set(self.keys.shortlist(state.run_id), build_shortlist(state).model_dump_json())
+            shortlist = build_shortlist(state, min_matches=self.elo_min_matches)
+            pipe.set(self.keys.shortlist(state.run_id), shortlist.model_dump_json())
 
     def _append_events(self, pipe: Pipeline, run_id: str, events: list[TranscriptEvent]) -> None:
         for event in events:
@@ -121,7 +125,7 @@ class RunStore:
     def create(self, state: RunState, events: list[TranscriptEvent], enqueue: Enqueue) -> None:
         """Store a new run, its first events and the enqueue of its first turn, atomically."""
         with self.r.pipeline() as pipe:
-            pipe.watch(self.keys.run(state.run_id))
+            pipe.watch(self.keys.run(state.run_id))  # type: ignore[no-untyped-call]
             if pipe.exists(self.keys.run(state.run_id)):
                 raise InvalidPayload(f"run {state.run_id} exists already")
             pipe.multi()
@@ -149,7 +153,7 @@ class RunStore:
         with self.r.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(key)
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
                     raw = pipe.get(key)
                     if raw is None:
                         pipe.unwatch()
@@ -175,7 +179,7 @@ class RunStore:
         with self.r.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(key)
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
                     raw = pipe.get(key)
                     if raw is None:
                         raise RunNotFound(f"no run with id {run_id!r}")
@@ -184,7 +188,8 @@ class RunStore:
                     pipe.multi()
                     pipe.set(key, state.model_dump_json())
                     if state.terminal:
-                        pipe.set(self.keys.shortlist(run_id), build_shortlist(state).model_dump_json())
+                        shortlist = build_shortlist(state, min_matches=self.elo_min_matches)
+                        pipe.set(self.keys.shortlist(run_id), shortlist.model_dump_json())
                     pipe.execute()
                     return state
                 except redis.WatchError:

@@ -1,22 +1,27 @@
 """Start an RQ worker on the turn queue with the JSON serializer, logging and turn recovery set up.
 
-Equivalent plain command: `rq worker ideaforge-turns --serializer rq.serializers.JSONSerializer
---url $REDIS_URL --with-scheduler -w workers.worker.TurnWorker` (the scheduler moves retries with
-backoff back onto the queue; `TurnWorker` runs the liveness beat and abandoned-turn recovery).
+Equivalent plain command: `rq worker ideaforge-turns --worker-class workers.worker.TurnWorker
+--serializer rq.serializers.JSONSerializer --url $REDIS_URL --with-scheduler` (the scheduler moves
+retries with backoff back onto the queue; `TurnWorker` imports the job code before forking, so
+each work horse starts warm instead of importing autogen again, and runs the liveness beat and
+abandoned-turn recovery of workers/recovery.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import gc
+from typing import Any
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
+from rq.worker.base import BaseWorker
 
 import workers.jobs  # noqa: F401  (imported before forking: work horses start warm)
-from agents.models import warm_up
+from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.novelty import preload
 from workers.queue import make_queue
 from workers.recovery import Maintenance
 
@@ -29,7 +34,6 @@ class _RecoveringMixin:
 
     def register_birth(self) -> None:
         super().register_birth()  # type: ignore[misc]
-        warm_up()
         self._maintenance = Maintenance(get_settings(), self.name)
         self._maintenance.register()
         self._maintenance.start()
@@ -42,22 +46,34 @@ class _RecoveringMixin:
 
 
 class TurnWorker(_RecoveringMixin, Worker):
-    """A forking RQ worker (one work horse per turn) that recovers turns abandoned by dead workers."""
+    """A forking RQ worker that warms the turn code up once, before it forks work horses, and
+    recovers turns abandoned by dead workers.
+
+    The warm-up pays the lazy imports, the TLS context and the embedding model once instead of
+    once per job, and `gc.freeze()` keeps each forked work horse's collections off (and from
+    copying) that heap.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warm_up()
+        preload(get_settings())
+        gc.freeze()
+        super().__init__(*args, **kwargs)
 
 
 class SimpleTurnWorker(_RecoveringMixin, SimpleWorker):
-    """The same, running turns in its own process."""
+    """Turns run in the worker's own process; same recovery."""
 
 
 def build_worker(
-    settings: Settings | None = None, *, simple: bool = False, name: str | None = None, **kwargs: Any
-) -> Worker:
+    settings: Settings | None = None, *, simple: bool = False, name: str | None = None
+) -> BaseWorker:
     settings = settings or get_settings()
     client = connect(settings.redis_url)
-    cls = cast(type[Worker], SimpleTurnWorker if simple else TurnWorker)
-    return cls(
-        [make_queue(client, settings)], connection=client, serializer=JSONSerializer, name=name, **kwargs
-    )
+    queues = [make_queue(client, settings)]
+    if simple:
+        return SimpleTurnWorker(queues, connection=client, serializer=JSONSerializer, name=name)
+    return TurnWorker(queues, connection=client, serializer=JSONSerializer, name=name)
 
 
 def run_worker(settings: Settings | None = None, *, burst: bool = False, simple: bool = False) -> bool:

@@ -75,21 +75,73 @@ DOMAINS = [
     "kitchens",
     "timetables",
     "procurement",
-    "compost",
-    "menus",
+    "dish rooms",
+    "loading docks",
     "suppliers",
     "students",
     "logistics",
-    "donations",
+    "night shifts",
     "forecasting",
-    "leftovers",
+    "vending",
     "packaging",
-    "portions",
+    "catering contracts",
     "canteens",
     "interns",
     "cleaners",
     "budgets",
     "nutrition",
+]
+# Summaries are composed from independent slots so that the fake's ideas are far apart under MiniLM
+# (the novelty filter must not merge them): actor x mechanism x instrument.
+ACTORS = [
+    "Night-shift cooks",
+    "First-year students",
+    "The purchasing office",
+    "Delivery drivers",
+    "Retired chefs",
+    "A student radio club",
+    "Dishwashing staff",
+    "Campus librarians",
+    "Local farmers",
+    "The chemistry department",
+    "Exchange students",
+    "Security guards",
+]
+MECHANISMS = [
+    "trade surplus credits in a weekly sealed-bid auction",
+    "publish a live map of which counters run out first",
+    "vote by text message on tomorrow's single special",
+    "rent unused freezer space to neighbouring bakeries",
+    "run a pop-up repair stall for broken kitchen gear",
+    "log every spoiled crate with a barcode photo",
+    "swap duty rosters through a points-based exchange",
+    "stage monthly blind tastings of rescued ingredients",
+    "print a newsletter ranking suppliers by punctuality",
+    "pre-order lunches through a chatbot that predicts turnout",
+    "turn fryer oil into fuel for the campus shuttle",
+    "lend reusable crates through a deposit scheme",
+    "teach a short course on fermenting vegetables",
+    "measure queue lengths with ceiling cameras",
+    "sell mystery boxes of near-expiry stock at closing time",
+    "grow herbs in hydroponic towers beside the tills",
+    "commission murals that show each week's spoilage in kilograms",
+    "hold a quarterly hackathon on routing the supply vans",
+    "insure small vendors against unsold stock with a mutual fund",
+    "translate recipes into twelve languages for visiting staff",
+    "broadcast a podcast interviewing the farmers who grow the produce",
+    "certify kitchens with a bronze, silver or gold badge for efficiency",
+    "train a sniffer dog to find spoiled produce in storage rooms",
+    "pay cashback to diners who return their trays sorted",
+]
+INSTRUMENTS = [
+    "using a shared spreadsheet",
+    "with a paper ledger at the door",
+    "via a mobile app with badges",
+    "tracked on a public whiteboard",
+    "settled in campus tokens",
+    "coordinated over a group chat",
+    "backed by a small grant",
+    "audited by an outside volunteer",
 ]
 FATAL_MARKER = "Perpetual"
 KEYS = ("common_answers", "questions", "pairs", "ideas", "flaws", "novelty", "same", "winner")
@@ -118,6 +170,20 @@ def _role(messages: list[dict[str, Any]]) -> str:
         if f"You are the {role}" in system:
             return role.lower()
     return "unknown"
+
+
+SAME_OVERLAP = 0.5  # the fake Judge calls two ideas "the same" when their words overlap this much
+_IDEA_A = re.compile(r"Idea A[^:]*:\n(.*?)\n\nIdea B[^:]*:\n(.*?)\n\n", re.S)
+
+
+def _two_ideas(user: str) -> tuple[str, str]:
+    match = _IDEA_A.search(user)
+    return (match.group(1), match.group(2)) if match else ("", "")
+
+
+def _jaccard(a: str, b: str) -> float:
+    wa, wb = set(re.findall(r"[a-z0-9]+", a.lower())), set(re.findall(r"[a-z0-9]+", b.lower()))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
 def _answer(kind: str, user: str) -> dict[str, Any] | str:
@@ -151,11 +217,14 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
                 f"{ADJECTIVES[h % len(ADJECTIVES)]} {NOUNS[(h // 31) % len(NOUNS)]} "
                 f"for {DOMAINS[(h // 997) % len(DOMAINS)]} {h % 1000}"
             )
+            summary = (
+                f"{ACTORS[_h(h, 'actor') % len(ACTORS)]} {MECHANISMS[(seed + 7 * k) % len(MECHANISMS)]}, "
+                f"{INSTRUMENTS[_h(h, 'with') % len(INSTRUMENTS)]}."
+            )
             ideas.append(
                 {
                     "title": title,
-                    "summary": f"{title}: a scheme where staff and students swap roles to cut waste. "
-                    f"Variant {h % 97} of the approach.",
+                    "summary": summary,
                     "angle": "",
                     "builds_on": survivors[:1] if survivors and k == 0 else [],
                 }
@@ -177,21 +246,34 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             "rationale": f"Scored deterministically for {title[:40]}.",
         }
     if kind == "same":
-        return {"same": False, "reason": "different mechanisms"}
+        a, b = _two_ideas(user)
+        overlap = _jaccard(a, b)
+        same = overlap >= SAME_OVERLAP
+        return {"same": same, "reason": f"word overlap {overlap:.2f}: {'same' if same else 'different'} idea"}
     if kind == "winner":
-        return {"winner": "A" if seed % 2 else "B", "reason": "A is more specific"}
+        a, b = _two_ideas(user)
+        if not (a and b):
+            return {"winner": "A" if seed % 2 else "B", "reason": "A is more specific"}
+        # consistent in both orders: the idea with the larger hash wins, wherever it is shown
+        return {"winner": "A" if _h(a) >= _h(b) else "B", "reason": "it is the more specific idea"}
     return "ok"
 
 
 @dataclass
 class Fault:
-    """One injected failure. kind: status | reset | timeout | non_json | bad_schema | empty | long."""
+    """One injected failure. kind: status | reset | timeout | non_json | bad_schema | empty | long | idea.
+
+    `idea` is not a failure: the next Generator answer's first idea becomes `title`/`summary` (to make
+    the model repeat itself on purpose, e.g. a near-copy of an earlier or a rejected idea).
+    """
 
     kind: str
     status: int = 500
     retry_after: float | None = None
     seconds: float = 5.0
     role: str | None = None  # only requests from this role consume it
+    title: str = ""
+    summary: str = ""
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Fault:
@@ -206,9 +288,11 @@ class FakeState:
     prompt_chars: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take_fault(self, role: str) -> Fault | None:
+    def take_fault(self, role: str, generating: bool = False) -> Fault | None:
         with self.lock:
             for n, fault in enumerate(self.faults):
+                if fault.kind == "idea" and not generating:
+                    continue  # waits for the next request that generates ideas
                 if fault.role in (None, role):
                     return self.faults.pop(n)
         return None
@@ -291,9 +375,11 @@ class _Handler(BaseHTTPRequestHandler):
             st.prompt_chars.append(len(prompt_text))
         if st.latency_ms:
             time.sleep(st.latency_ms / 1000)
-        fault = st.take_fault(role)
         kind = _kind(body, user)
+        fault = st.take_fault(role, generating=kind == "ideas")
         answer = _answer(kind, user)
+        if fault is not None and fault.kind == "idea" and isinstance(answer, dict) and answer.get("ideas"):
+            answer["ideas"][0].update(title=fault.title, summary=fault.summary, builds_on=[])
         content = answer if isinstance(answer, str) else json.dumps(answer)
         if fault is not None:
             if fault.kind == "status":
@@ -341,6 +427,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen backlog: the default 5 drops connects when more calls fan out at once (1 s SYN retry)
+    request_queue_size = 128
 
     def __init__(self, addr: tuple[str, int], state: FakeState) -> None:
         super().__init__(addr, _Handler)

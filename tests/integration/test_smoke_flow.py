@@ -17,5 +17,7 @@ def test_two_round_brainstorm_through_simple_worker(settings: Settings) -> None:
     assert state.round == 2
     shortlist = forge.get_shortlist(run_id)
     assert shortlist is not None and shortlist.ideas
-    ranks = [(e.combined, e.novelty) for e in shortlist.ideas]
+    # the Elo tournament ran in the judge phases: every candidate played, so Elo decides the order
+    assert shortlist.ranked_by == "elo"
+    ranks = [(e.elo, e.combined, e.novelty) for e in shortlist.ideas]
     assert ranks == sorted(ranks, reverse=True)

@@ -1,0 +1,300 @@
+"""Dedup and novelty in code: each new idea against the run, the deny-list, the ledger and prior art.
+
+Policy (two thresholds, calibrated by `python -m benchmarks.novelty_calibration`):
+- cosine >= `high`: dropped automatically as a duplicate of its nearest neighbour;
+- `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`same_idea.py`);
+- below `low`: kept.
+Each decision keeps the nearest neighbour (source, key, text, cosine) and a readable reason.
+Vectors are only compared within one embedder's space (`VectorIndex` raises `EmbedderMismatch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agents.novelty.embedder import Embedder, Matrix, idea_text
+from agents.novelty.index import VectorIndex
+from agents.novelty.same_idea import PromptText, SameIdeaVerdict, same_idea_prompt
+from agents.state import Idea, RoundStats
+
+DEFAULT_HIGH = 0.80  # calibrated: auto-drop precision 1.000 on tests/data/idea_pairs.jsonl
+DEFAULT_LOW = 0.55  # calibrated: recall 0.948 when the Judge answers the band right
+DENY_HIGH = 0.55  # deny items are short phrases: matches 0.31-0.66, non-matches <= 0.46
+DENY_LOW = 0.40
+
+
+class Source(StrEnum):
+    RUN = "run"  # the run's own ideas (earlier ones, and earlier ones of the same batch)
+    DENY = "deny"  # the run's deny-list: the known, common answers
+    LEDGER = "ledger"  # ideas from earlier runs (shortlisted, accepted, rejected)
+    PRIOR_ART = "prior_art"  # an imported corpus of known ideas
+
+
+class Action(StrEnum):
+    KEEP = "keep"
+    ASK_JUDGE = "ask_judge"
+    DROP = "drop"
+
+
+_SEVERITY = {Action.KEEP: 0, Action.ASK_JUDGE: 1, Action.DROP: 2}
+_SOURCE_WORDS = {
+    Source.RUN: "an idea of this run",
+    Source.DENY: "a deny-list item (a known answer)",
+    Source.LEDGER: "a ledger idea from an earlier run",
+    Source.PRIOR_ART: "a prior-art entry",
+}
+
+
+class Thresholds(BaseModel):
+    """Cosine thresholds: >= high drops, [low, high) asks the Judge, < low keeps."""
+
+    model_config = ConfigDict(frozen=True)
+
+    high: float = Field(default=DEFAULT_HIGH, gt=0.0, le=1.0)
+    low: float = Field(default=DEFAULT_LOW, gt=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
+
+    def action(self, similarity: float) -> Action:
+        if similarity >= self.high:
+            return Action.DROP
+        if similarity >= self.low:
+            return Action.ASK_JUDGE
+        return Action.KEEP
+
+
+DEFAULT_PER_SOURCE: dict[Source, Thresholds] = {Source.DENY: Thresholds(high=DENY_HIGH, low=DENY_LOW)}
+
+
+class Neighbour(BaseModel):
+    """The known thing a new idea is closest to."""
+
+    source: Source
+    key: str
+    text: str
+    similarity: float
+    tag: str = ""  # e.g. the ledger entry's kind: shortlisted | accepted | rejected | prior_art
+    thresholds: Thresholds | None = None  # set by a `Lane` with its own thresholds (e.g. short texts)
+
+    @property
+    def ref(self) -> str:
+        """A stable reference for `Idea.duplicate_of`: the idea id for the run, else `source:key`."""
+        return self.key if self.source is Source.RUN else f"{self.source.value}:{self.key}"
+
+
+class NoveltyDecision(BaseModel):
+    """What the filter decided for one new idea, and why."""
+
+    idea_id: str
+    text: str
+    action: Action
+    nearest: Neighbour | None = None  # the neighbour behind the action (the most similar one if kept)
+    novelty_distance: float = 1.0  # 1 - max cosine to anything known, clipped to [0, 1]
+    reason: str = ""
+
+    def question(self) -> PromptText | None:
+        """The Judge's same-idea prompt when the decision is ASK_JUDGE."""
+        if self.action is not Action.ASK_JUDGE or self.nearest is None:
+            return None
+        return same_idea_prompt(self.text, self.nearest.text, _SOURCE_WORDS[self.nearest.source])
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Some rows of an index compared under their own thresholds.
+
+    Used to split one ledger index into sources (ledger ideas vs prior art) and into full ideas vs
+    short, title-only texts, which score like deny items and so get the deny thresholds.
+    `rows` is a boolean mask over the index's rows (None: all rows).
+    """
+
+    source: Source
+    index: VectorIndex
+    thresholds: Thresholds | None = None
+    rows: npt.NDArray[np.bool_] | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    idea_id: str
+    text: str
+
+
+def _reason(action: Action, n: Neighbour, th: Thresholds) -> str:
+    where = _SOURCE_WORDS[n.source] + (f" [{n.tag}]" if n.tag else "")
+    quoted = n.text if len(n.text) <= 120 else n.text[:117] + "..."
+    if action is Action.DROP:
+        return f"duplicate of {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f} >= {th.high})"
+    if action is Action.ASK_JUDGE:
+        return f"possibly the same as {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f}); ask the Judge"
+    return f"novel: nearest is {where} {n.ref} (cosine {n.similarity:.3f} < {th.low})"
+
+
+def assess(
+    candidates: Sequence[Candidate],
+    vectors: Matrix,
+    model_id: str,
+    sources: Mapping[Source, VectorIndex | None],
+    thresholds: Thresholds = Thresholds(),
+    per_source: Mapping[Source, Thresholds] | None = DEFAULT_PER_SOURCE,
+    lanes: Sequence[Lane] = (),
+) -> list[NoveltyDecision]:
+    """Decide for each candidate (in order) against every source and the earlier, not-dropped candidates.
+
+    `lanes` add masked parts of further indexes, each with its own thresholds (one similarity
+    product per distinct index, however many lanes share it).
+
+    Raises `EmbedderMismatch` if any non-empty source holds vectors of another model.
+    """
+    vecs = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    if vecs.shape[0] != len(candidates):
+        raise ValueError(f"{len(candidates)} candidates for {vecs.shape[0]} vectors")
+    per_source = per_source or {}
+    best: list[list[Neighbour]] = [[] for _ in candidates]
+    for source, index in sources.items():
+        if index is None:
+            continue
+        index.check(model_id, vecs.shape[1])
+        for i, hit in enumerate(index.top1(vecs, model_id)):
+            if hit is not None:
+                best[i].append(
+                    Neighbour(source=source, key=hit.key, text=hit.label, similarity=hit.score, tag=hit.tag)
+                )
+    products: dict[int, Matrix] = {}
+    for lane in lanes:
+        if len(lane.index) == 0 or (lane.rows is not None and not lane.rows.any()):
+            continue
+        sims = products.get(id(lane.index))
+        if sims is None:
+            sims = products[id(lane.index)] = lane.index.similarities(vecs, model_id)
+        masked = sims if lane.rows is None else np.where(lane.rows[None, :], sims, -np.inf)
+        top = np.argmax(masked, axis=1)
+        for i, j in enumerate(top):
+            best[i].append(
+                Neighbour(
+                    source=lane.source,
+                    key=lane.index.keys[j],
+                    text=lane.index.labels[j],
+                    similarity=float(masked[i, j]),
+                    tag=lane.index.tags[j],
+                    thresholds=lane.thresholds,
+                )
+            )
+    batch_sims = vecs @ vecs.T
+    decisions: list[NoveltyDecision] = []
+    for i, cand in enumerate(candidates):
+        neighbours = list(best[i])
+        earlier = [j for j in range(i) if decisions[j].action is not Action.DROP]
+        if earlier:
+            j = max(earlier, key=lambda j: float(batch_sims[i, j]))
+            neighbours.append(
+                Neighbour(
+                    source=Source.RUN,
+                    key=candidates[j].idea_id,
+                    text=candidates[j].text,
+                    similarity=float(batch_sims[i, j]),
+                )
+            )
+        decisions.append(_decide(cand, neighbours, thresholds, per_source))
+    return decisions
+
+
+def _decide(
+    cand: Candidate, neighbours: list[Neighbour], default: Thresholds, per_source: Mapping[Source, Thresholds]
+) -> NoveltyDecision:
+    if not neighbours:
+        return NoveltyDecision(
+            idea_id=cand.idea_id,
+            text=cand.text,
+            action=Action.KEEP,
+            reason="novel: nothing known to compare with",
+        )
+
+    def bands(n: Neighbour) -> Thresholds:
+        return n.thresholds or per_source.get(n.source, default)
+
+    rated = [(bands(n).action(n.similarity), n) for n in neighbours]
+    action, chosen = max(rated, key=lambda an: (_SEVERITY[an[0]], an[1].similarity))
+    closest = max(n.similarity for n in neighbours)
+    th = bands(chosen)
+    return NoveltyDecision(
+        idea_id=cand.idea_id,
+        text=cand.text,
+        action=action,
+        nearest=chosen,
+        novelty_distance=round(1.0 - min(max(closest, 0.0), 1.0), 6),
+        reason=_reason(action, chosen, th),
+    )
+
+
+def resolve_with_verdict(decision: NoveltyDecision, verdict: SameIdeaVerdict | None) -> NoveltyDecision:
+    """Turn an ASK_JUDGE decision into DROP (same) or KEEP (different, or no usable answer: fail open)."""
+    if decision.action is not Action.ASK_JUDGE:
+        return decision
+    if verdict is None:
+        action, note = Action.KEEP, "the Judge gave no usable answer, kept"
+    elif verdict.same:
+        action, note = Action.DROP, f"the Judge: same idea ({verdict.reason})"
+    else:
+        action, note = Action.KEEP, f"the Judge: different ({verdict.reason})"
+    return decision.model_copy(update={"action": action, "reason": f"{decision.reason}; {note}"})
+
+
+def apply_decision(idea: Idea, decision: NoveltyDecision) -> None:
+    """Record a final decision on the idea: its novelty distance and, if dropped, why and of what."""
+    if decision.idea_id != idea.id:
+        raise ValueError(f"decision for {decision.idea_id} applied to {idea.id}")
+    if decision.action is Action.ASK_JUDGE:
+        raise ValueError("resolve the Judge's question before applying the decision")
+    idea.novelty_distance = decision.novelty_distance
+    if decision.action is Action.DROP and decision.nearest is not None:
+        idea.duplicate_of = decision.nearest.ref
+        idea.dropped = decision.reason
+
+
+def idea_candidates(ideas: Sequence[Idea]) -> list[Candidate]:
+    return [Candidate(idea.id, idea_text(idea.title, idea.summary)) for idea in ideas]
+
+
+def index_texts(
+    embedder: Embedder,
+    keys: list[str],
+    texts: list[str],
+    namespace: str = "run",
+    tags: list[str] | None = None,
+) -> VectorIndex:
+    """Embed texts into a fresh index (the run's ideas or its deny-list)."""
+    index = VectorIndex(embedder.model_id, embedder.dim, namespace=namespace)
+    if texts:
+        index.add(keys, embedder.embed(texts), embedder.model_id, labels=texts, tags=tags)
+    return index
+
+
+def deny_index(embedder: Embedder, deny: Sequence[str]) -> VectorIndex:
+    """The deny-list as an index; keys are the items' positions (`deny:0`, ...)."""
+    items = [d.strip() for d in deny if d.strip()]
+    return index_texts(embedder, [str(i) for i in range(len(items))], items, namespace="deny")
+
+
+def run_index(embedder: Embedder, ideas: Sequence[Idea]) -> VectorIndex:
+    """The run's living ideas as an index (re-embedded; cheap: ~4 ms per idea on one core)."""
+    cands = idea_candidates([i for i in ideas if i.alive])
+    return index_texts(embedder, [c.idea_id for c in cands], [c.text for c in cands], namespace="run")
+
+
+def dried_up(rounds: Sequence[RoundStats], min_yield: float, patience: int) -> bool:
+    """True when the unique yield stayed under `min_yield` for the last `patience` finished rounds."""
+    if patience < 1:
+        raise ValueError("patience must be >= 1")
+    recent = [r for r in rounds if r.generated > 0][-patience:]
+    return len(recent) == patience and all(r.unique_yield < min_yield for r in recent)

@@ -1,0 +1,142 @@
+"""Elo tournament among surviving ideas, judged pairwise in both orders.
+
+Ratings start at `ELO_START` = 1200. `ELO_K` = 32 (the classic chess value for new players: one decisive
+match moves two equal ideas by 16 points each; with ~5 matches per idea the ranking settles yet stays
+responsive). Updates are symmetric: what one idea gains the other loses, so the sum is conserved.
+
+Each match is asked twice, with the ideas swapped, to cancel the Judge's position bias;
+`combine_verdicts` turns the two answers into 1 (first idea wins both), 0.5 (split) or 0.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.novelty.same_idea import PromptText
+from agents.ranking import ELO_MIN_MATCHES, rank_ideas
+from agents.state import Idea
+
+ELO_START = 1200.0
+ELO_K = 32.0
+ELO_SCALE = 400.0
+
+PAIRWISE_SYSTEM = (
+    "You are a strict judge of research and product ideas. You compare two ideas and pick the one "
+    "that is more novel while still feasible: an idea that is new but cannot work loses to a less "
+    "novel idea that can. Ignore the order in which the ideas are shown and their length. Be "
+    "cautious and realistic. Answer only with JSON matching the schema."
+)
+
+
+class PairwiseVerdict(BaseModel):
+    """The Judge's answer to one ordered match."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    winner: Literal["A", "B"]
+    reason: str = Field(default="", max_length=2000)
+
+
+def pairwise_prompt(a_text: str, b_text: str, topic: str | None = None) -> PromptText:
+    """The match question with idea A shown first; ask again with the ideas swapped."""
+    about = f"Topic: {topic.strip()}\n\n" if topic else ""
+    user = (
+        f"{about}Idea A:\n{a_text.strip()}\n\nIdea B:\n{b_text.strip()}\n\n"
+        "Which idea is more novel and still feasible, and why? "
+        'Reply as JSON: {"winner": "A"|"B", "reason": "<one or two sentences>"}'
+    )
+    return PromptText(system=PAIRWISE_SYSTEM, user=user)
+
+
+def expected_score(rating_a: float, rating_b: float) -> float:
+    """Probability-like expected score of A against B."""
+    return float(1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / ELO_SCALE)))
+
+
+def update(rating_a: float, rating_b: float, score_a: float, k: float = ELO_K) -> tuple[float, float]:
+    """New ratings after A scored `score_a` (1 win, 0.5 draw, 0 loss) against B; the sum is conserved."""
+    if not 0.0 <= score_a <= 1.0:
+        raise ValueError(f"score must be in [0, 1], got {score_a}")
+    delta = k * (score_a - expected_score(rating_a, rating_b))
+    return rating_a + delta, rating_b - delta
+
+
+def combine_verdicts(first: PairwiseVerdict | None, swapped: PairwiseVerdict | None) -> float | None:
+    """Score of idea X from `first` (X shown as A) and `swapped` (X shown as B).
+
+    Both present: 1.0, 0.5 or 0.0. Only one usable answer: its result (position bias not cancelled).
+    None: no usable answer, so no match is recorded.
+    """
+    scores = []
+    if first is not None:
+        scores.append(1.0 if first.winner == "A" else 0.0)
+    if swapped is not None:
+        scores.append(1.0 if swapped.winner == "B" else 0.0)
+    return sum(scores) / len(scores) if scores else None
+
+
+def apply_match(a: Idea, b: Idea, score_a: float, k: float = ELO_K) -> None:
+    """Update both ideas' ratings and match counts."""
+    a.elo, b.elo = update(a.elo, b.elo, score_a, k)
+    a.matches += 1
+    b.matches += 1
+
+
+def pair_for_round(
+    ideas: Sequence[Idea],
+    max_matches: int,
+    *,
+    max_per_idea: int = 2,
+    played: set[frozenset[str]] | None = None,
+    rng: random.Random | None = None,
+) -> list[tuple[str, str]]:
+    """Choose at most `max_matches` pairs (idea ids) for this round.
+
+    Greedy: the idea with the fewest matches so far (new ideas first) picks the opponent with the
+    closest rating among those it has not met, preferring opponents with fewer matches on ties; no
+    idea plays more than `max_per_idea` matches this round. Pairs already `played` are avoided
+    while any fresh pair remains. Only living ideas take part.
+    """
+    rng = rng or random.Random(0)
+    alive = [i for i in ideas if i.alive]
+    played = played or set()
+    this_round: dict[str, int] = {i.id: 0 for i in alive}
+    chosen: set[frozenset[str]] = set()
+    pairs: list[tuple[str, str]] = []
+    jitter = {i.id: rng.random() for i in alive}
+    while len(pairs) < max_matches:
+        open_ = [i for i in alive if this_round[i.id] < max_per_idea]
+        best: tuple[tuple[float, ...], Idea, Idea] | None = None
+        for a in sorted(open_, key=lambda i: (i.matches + this_round[i.id], jitter[i.id])):
+            for b in open_:
+                key = frozenset((a.id, b.id))
+                if b.id == a.id or key in chosen:
+                    continue
+                rank = (
+                    float(key in played),
+                    abs(a.elo - b.elo),
+                    float(b.matches + this_round[b.id]),
+                    jitter[b.id],
+                )
+                if best is None or rank < best[0]:
+                    best = (rank, a, b)
+            if best is not None:
+                break
+        if best is None:
+            break
+        _, a, b = best
+        chosen.add(frozenset((a.id, b.id)))
+        this_round[a.id] += 1
+        this_round[b.id] += 1
+        pairs.append((a.id, b.id))
+    return pairs
+
+
+def rank_by_elo(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tuple[list[Idea], bool]:
+    """Candidates best first and whether Elo was used: the one rule of `agents.ranking.rank_ideas`
+    (Elo once every candidate has `min_matches` matches, else sqrt(novelty x feasibility))."""
+    return rank_ideas(ideas, min_matches)

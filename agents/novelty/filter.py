@@ -1,0 +1,168 @@
+"""`EmbeddingNoveltyFilter`: the default `agents.dedup.NoveltyFilter`, dedup in code with embeddings.
+
+After each Generator turn, every new idea (title + summary) is embedded and compared with:
+- the run's earlier ideas (all of them except those already dropped as duplicates, so repeating an
+  idea the Skeptic killed is still a repeat) and the earlier ideas of the same batch;
+- the run's deny-list (short phrases: deny thresholds);
+- the ledger of the brief's namespace (shortlisted / accepted / rejected ideas of earlier runs) and
+  the prior-art entries imported into it, given as one `VectorIndex` loaded by the worker.
+
+Known texts shorter than `short_words` words (a title-only prior-art line, a one-line ledger entry)
+score like deny items against full ideas (a match is 0.31-0.66, not 0.67+), so they are compared
+under the deny thresholds; full texts get the idea thresholds.
+
+Cosine >= high drops; the band [low, high) asks the Judge "same idea?" through `ask_structured`
+(recorded in the transcript); the Judge's "same" drops, "different" or no usable answer keeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import structlog
+
+from agents.calls import CallRecord, RoleAgent, ask_structured
+from agents.dedup import NoveltyDecision as FilterDecision
+from agents.errors import ModelUnavailable
+from agents.novelty.dedup import (
+    DENY_HIGH,
+    DENY_LOW,
+    Action,
+    Lane,
+    NoveltyDecision,
+    Source,
+    Thresholds,
+    assess,
+    idea_candidates,
+    resolve_with_verdict,
+)
+from agents.novelty.embedder import Embedder
+from agents.novelty.index import VectorIndex
+from agents.novelty.same_idea import SameIdeaVerdict
+from agents.state import Idea, RunState
+
+log = structlog.get_logger("ideaforge.novelty")
+
+SHORT_WORDS = 12
+
+
+def short_mask(labels: list[str], short_words: int) -> np.ndarray:
+    """True for texts with fewer than `short_words` words."""
+    return np.fromiter((len(t.split()) < short_words for t in labels), dtype=np.bool_, count=len(labels))
+
+
+def ledger_lanes(
+    index: VectorIndex | None, ideas: Thresholds, short: Thresholds, short_words: int = SHORT_WORDS
+) -> list[Lane]:
+    """Split a namespace's ledger index into ledger vs prior-art rows, and full vs short texts."""
+    if index is None or len(index) == 0:
+        return []
+    tags = np.asarray(index.tags, dtype=object)
+    prior = tags == "prior_art"
+    brief = short_mask(index.labels, short_words)
+    lanes = []
+    for source, rows in ((Source.LEDGER, ~prior), (Source.PRIOR_ART, prior)):
+        for bands, mask in ((ideas, rows & ~brief), (short, rows & brief)):
+            if mask.any():
+                lanes.append(Lane(source, index, bands, mask))
+    return lanes
+
+
+@dataclass
+class EmbeddingNoveltyFilter:
+    embedder: Embedder
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    deny_thresholds: Thresholds = field(default_factory=lambda: Thresholds(high=DENY_HIGH, low=DENY_LOW))
+    short_words: int = SHORT_WORDS
+    ledger: VectorIndex | None = None  # the brief's namespace, loaded by the worker
+    max_concurrency: int = 4
+
+    async def review(
+        self, state: RunState, new_ideas: list[Idea], agents: Mapping[str, RoleAgent]
+    ) -> list[FilterDecision]:
+        started = time.perf_counter()
+        new_ids = {i.id for i in new_ideas}
+        earlier = [i for i in state.ideas if i.id not in new_ids and i.duplicate_of is None]
+        cands = idea_candidates(new_ideas)
+        known = idea_candidates(earlier)
+        deny = [d.strip() for d in state.deny if d.strip()]
+        texts = [c.text for c in cands] + [c.text for c in known] + deny
+        vectors = await asyncio.to_thread(self.embedder.embed, texts)
+        embed_ms = (time.perf_counter() - started) * 1000
+        model = self.embedder.model_id
+        n, m = len(cands), len(known)
+        run = VectorIndex(model, self.embedder.dim, namespace="run")
+        if known:
+            run.add([c.idea_id for c in known], vectors[n : n + m], model, labels=[c.text for c in known])
+        deny_idx = VectorIndex(model, self.embedder.dim, namespace="deny")
+        if deny:
+            deny_idx.add([str(k) for k in range(len(deny))], vectors[n + m :], model, labels=deny)
+        decisions = assess(
+            cands,
+            vectors[:n],
+            model,
+            {Source.RUN: run, Source.DENY: deny_idx},
+            self.thresholds,
+            {Source.DENY: self.deny_thresholds},
+            lanes=ledger_lanes(self.ledger, self.thresholds, self.deny_thresholds, self.short_words),
+        )
+        finals = await self._ask_judge(state, decisions, agents)
+        log.info(
+            "novelty.filter",
+            new=n,
+            run=m,
+            deny=len(deny),
+            ledger=len(self.ledger) if self.ledger is not None else 0,
+            asked=sum(1 for d in decisions if d.action is Action.ASK_JUDGE),
+            dropped=sum(1 for d, _ in finals if d.action is Action.DROP),
+            embed_ms=round(embed_ms, 1),
+            total_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return [_to_filter_decision(d, calls) for d, calls in finals]
+
+    async def _ask_judge(
+        self, state: RunState, decisions: list[NoveltyDecision], agents: Mapping[str, RoleAgent]
+    ) -> list[tuple[NoveltyDecision, list[CallRecord]]]:
+        asks = [d for d in decisions if d.action is Action.ASK_JUDGE]
+        if not asks:
+            return [(d, []) for d in decisions]
+        judge = agents["judge"]
+        gate = asyncio.Semaphore(max(1, self.max_concurrency))
+
+        async def one(d: NoveltyDecision) -> tuple[NoveltyDecision, list[CallRecord]]:
+            question = d.question()
+            assert question is not None
+            agent = replace(judge, system_prompt=f"{judge.system_prompt}\n\n{question.system}")
+            async with gate:
+                try:
+                    verdict, record = await ask_structured(agent, question.user, SameIdeaVerdict)
+                except ModelUnavailable as exc:
+                    kept = d.model_copy(
+                        update={
+                            "action": Action.KEEP,
+                            "reason": f"{d.reason}; the Judge was unavailable ({exc})",
+                        }
+                    )
+                    return kept, []
+            return resolve_with_verdict(d, verdict), [record]
+
+        answered = dict(
+            zip([d.idea_id for d in asks], await asyncio.gather(*(one(d) for d in asks)), strict=True)
+        )
+        return [answered.get(d.idea_id, (d, [])) for d in decisions]
+
+
+def _to_filter_decision(d: NoveltyDecision, calls: list[CallRecord]) -> FilterDecision:
+    drop = d.action is Action.DROP and d.nearest is not None
+    return FilterDecision(
+        idea_id=d.idea_id,
+        keep=not drop,
+        novelty_distance=d.novelty_distance,
+        duplicate_of=d.nearest.ref if drop and d.nearest is not None else None,
+        reason=d.reason,
+        calls=calls,
+    )

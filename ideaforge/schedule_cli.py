@@ -1,0 +1,152 @@
+"""CLI for overnight ideation: `schedule list|run`, `scheduler`, `digest` (registered in cli.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agents.errors import IdeaforgeError
+from config.settings import get_settings
+from ideaforge import render
+from ideaforge.cli import OutputFormat, app, clean_errors, err, forge, out, print_json
+from workers.digest.build import build_digest
+from workers.digest.markdown import digest_markdown
+from workers.schedules.firing import fire_now
+from workers.schedules.loader import ScheduleError, get_schedule, load_schedules
+from workers.schedules.scheduler import live_schedulers
+from workers.schedules.status import schedule_status
+
+schedule_app = typer.Typer(
+    help="Overnight schedules from config/schedules.yaml (IDEAFORGE_SCHEDULES_FILE).",
+    no_args_is_help=True,
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class DigestFormat(StrEnum):
+    md = "md"
+    json = "json"
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """`24h`, `90m`, `2d`, `1w`, `3600s`, or an ISO date/time (UTC if no offset) → a timestamp."""
+    now = now if now is not None else time.time()
+    match = _DURATION.match(text)
+    if match:
+        return now - float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise IdeaforgeError(
+            f"--since {text!r} is neither a duration (24h, 90m, 2d, 1w) nor an ISO date/time"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _local(iso: str | None) -> str:
+    if iso is None:
+        return "—"
+    when = dt.datetime.fromisoformat(iso)
+    wait = max(when.timestamp() - time.time(), 1.0)
+    return f"{when:%a %d %b %H:%M} (in {render.age(0.0, now=wait)})"
+
+
+@schedule_app.command("list")
+@clean_errors
+def schedule_list(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table) -> None:
+    """Every schedule: cron, time zone, next fire, tonight's rotation, last run and its status."""
+    settings = get_settings()
+    specs = load_schedules(settings.schedules_file)
+    f = forge()
+    rows = [schedule_status(f, spec) for spec in specs.values()]
+    schedulers = live_schedulers(settings)
+    if fmt is OutputFormat.json:
+        file = str(settings.schedules_file)
+        print_json({"schedules_file": file, "schedulers": schedulers, "schedules": rows})
+        return
+    table = Table(title=f"schedules ({settings.schedules_file})", header_style="bold")
+    for col in ("name", "cron", "tz", "next fire"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("tonight")
+    table.add_column("last run")
+    for row in rows:
+        last = row["last_run"]
+        table.add_row(
+            row["name"] + ("" if row["enabled"] else " (disabled)"),
+            row["cron"],
+            row["timezone"],
+            _local(row["next_fire"]),
+            render.escape(row["tonight_text"]),
+            f"{last['id']} {last['status']}\n{last['slot']}" if last else "—",
+        )
+    out.print(table)
+    n = len(schedulers)
+    if n == 0:
+        out.print("[yellow]no scheduler is running[/] (start one: ideaforge scheduler)")
+    elif n > 1:
+        out.print(f"[red]{n} schedulers running[/]: run exactly one (each slot still fires once)")
+
+
+@schedule_app.command("run")
+@clean_errors
+def schedule_run(
+    name: str,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run id.")] = False,
+) -> None:
+    """Fire a schedule now (tonight's brief, slot `manual-…`): for trying a schedule out."""
+    specs = load_schedules(get_settings().schedules_file)
+    fired = fire_now(forge(), get_schedule(specs, name))
+    if quiet:
+        sys.stdout.write(fired.run_id + "\n")
+    else:
+        out.print(f"schedule [bold]{name}[/] fired: run [bold]{fired.run_id}[/] (slot {fired.slot})")
+
+
+@clean_errors
+def scheduler_command(
+    name: Annotated[str, typer.Option(help="Scheduler name (default host:pid:random).")] = "",
+) -> None:
+    """Start THE scheduler: RQ's cron scheduler firing config/schedules.yaml. Run exactly one."""
+    from workers.schedules.scheduler import run_scheduler
+
+    run_scheduler(get_settings(), name=name)
+
+
+@clean_errors
+def digest_command(
+    since: Annotated[str, typer.Option(help="Window: 24h, 90m, 2d, 1w, or an ISO date/time.")] = "24h",
+    fmt: Annotated[DigestFormat, typer.Option("--format")] = DigestFormat.md,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """The morning digest: runs finished in the window, shortlists, stop reasons, tokens, what is new."""
+    settings = get_settings()
+    start = parse_since(since)
+    digest = build_digest(forge().store, settings, since=start)
+    text = digest.model_dump_json(indent=2) if fmt is DigestFormat.json else digest_markdown(digest)
+    if out_file is None:
+        sys.stdout.write(text + "\n")
+        return
+    try:
+        out_file.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise IdeaforgeError(f"cannot write {out_file}: {exc.strerror or exc}") from None
+    err.print(f"wrote {out_file} ({len(digest.runs)} runs)")
+
+
+app.add_typer(schedule_app, name="schedule")
+app.command("scheduler")(scheduler_command)
+app.command("digest")(digest_command)
+
+__all__ = ["ScheduleError", "digest_command", "parse_since", "schedule_app", "scheduler_command"]

@@ -1,0 +1,251 @@
+"""The HTTP API: runs, transcripts (JSON or Server-Sent Events), shortlists, verdicts, queues, health."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.brief import Brief, parse_brief
+from agents.errors import StoreUnavailable
+from agents.state import RunStatus
+from ideaforge.render import run_summary
+from ideaforge.web import views
+from ideaforge.web.deps import Deps
+from ideaforge.web.metrics import render_metrics
+from ideaforge.web.queues import queue_report
+from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
+from workers.novelty import ledger_for
+from workers.verdicts import record_verdict
+
+router = APIRouter()
+
+RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
+IDEA_ID = r"^[A-Za-z0-9_-]{1,64}$"
+RunId = Annotated[str, Path(pattern=RUN_ID, description="The run id.")]
+IdeaId = Annotated[str, Path(pattern=IDEA_ID, description="The idea id within the run (e.g. i3).")]
+MAX_BODY = 256 * 1024
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The Brief's JSON schema with its `$defs` inlined, for the OpenAPI request body."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dict(walk(schema))
+
+
+BRIEF_SCHEMA = _inline_refs(Brief.model_json_schema())
+RUN_LINKS = {
+    name: {"operationId": op, "parameters": {"run_id": "$response.body#/id"}}
+    for name, op in (("GetRun", "get_run"), ("GetShortlist", "get_shortlist"), ("CancelRun", "cancel_run"))
+}
+
+
+class VerdictIn(BaseModel):
+    """A person's decision on an idea."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accepted", "rejected"]
+    note: str = Field(default="", max_length=2000)
+
+
+def deps(request: Request) -> Deps:
+    return request.app.state.deps  # type: ignore[no-any-return]
+
+
+# --- runs --------------------------------------------------------------------------------------
+@router.post(
+    "/runs",
+    operation_id="create_run",
+    status_code=201,
+    tags=["runs"],
+    summary="Submit a brief; returns the new run id",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": BRIEF_SCHEMA}}}
+    },
+    responses={
+        201: {"description": "The run was stored and its first turn enqueued.", "links": RUN_LINKS},
+        422: {"description": "The brief breaks a rule; `detail` says which field and why."},
+    },
+)
+async def create_run(request: Request) -> JSONResponse:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, f"a brief is at most {MAX_BODY} bytes")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(422, "invalid brief: the body must be a JSON object") from None
+    brief = parse_brief(data)
+    d = deps(request)
+    run_id = await run_in_threadpool(d.forge.submit, brief)
+    state = await run_in_threadpool(d.forge.get_run, run_id)
+    return JSONResponse({"id": run_id, "run": run_summary(state)}, status_code=201)
+
+
+@router.get("/runs", operation_id="list_runs", tags=["runs"], summary="List runs, newest first")
+def list_runs(
+    request: Request,
+    status: Annotated[RunStatus | None, Query(description="Only runs with this status.")] = None,
+    schedule: Annotated[str | None, Query(max_length=100, description="Only runs of this schedule.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    d = deps(request)
+    states = d.forge.list_runs(
+        status=status.value if status else None, schedule=schedule or None, limit=limit, offset=offset
+    )
+    return {
+        "runs": [views.run_row(s, d.settings) for s in states],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if len(states) == limit else None,
+    }
+
+
+@router.get(
+    "/runs/{run_id}",
+    operation_id="get_run",
+    tags=["runs"],
+    summary="One run: status, progress, ideas, usage and cost",
+)
+def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
+    d = deps(request)
+    return views.run_detail(d.forge.get_run(run_id), d.settings)
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    operation_id="get_events",
+    tags=["runs"],
+    summary="The transcript; with follow=1, a live Server-Sent Events stream",
+    responses={200: {"content": {"application/json": {}, "text/event-stream": {}}}},
+)
+async def get_events(
+    request: Request,
+    run_id: RunId,
+    follow: Annotated[bool, Query(description="Stream live (SSE) until the run stops.")] = False,
+    after: Annotated[
+        str | None, Query(pattern=STREAM_ID.pattern, description="Only events after this id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    last_event_id: Annotated[str | None, Header(pattern=STREAM_ID.pattern)] = None,
+) -> Response:
+    start = after or last_event_id or "0-0"
+    if not valid_stream_id(start):
+        raise HTTPException(422, f"not an event id: {start!r} (expected e.g. 1700000000000-0)")
+    d = deps(request)
+    await run_in_threadpool(d.forge.get_run, run_id)  # 404 for an unknown run
+    if follow:
+        stream = transcript_stream(d.aredis, d.keys, run_id, start, views.event_json)
+        return StreamingResponse(
+            stream,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    entries = await run_in_threadpool(d.forge.store.events, run_id, start, limit)
+    return JSONResponse(
+        {
+            "events": [views.event_json(eid, e) for eid, e in entries],
+            "next": entries[-1][0] if entries else start,
+        }
+    )
+
+
+@router.get(
+    "/runs/{run_id}/shortlist",
+    operation_id="get_shortlist",
+    tags=["runs"],
+    summary="The ranked shortlist (provisional while running)",
+)
+def get_shortlist(request: Request, run_id: RunId) -> dict[str, Any]:
+    forge = deps(request).forge
+    state = forge.get_run(run_id)
+    return views.shortlist_json(state, forge.store.shortlist(run_id))
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    operation_id="cancel_run",
+    status_code=202,
+    tags=["runs"],
+    summary="Stop a run gracefully (409 if it has stopped already)",
+)
+def cancel_run(request: Request, run_id: RunId) -> dict[str, Any]:
+    return run_summary(deps(request).forge.cancel(run_id))
+
+
+@router.post(
+    "/runs/{run_id}/ideas/{idea_id}/verdict",
+    operation_id="set_verdict",
+    tags=["runs"],
+    summary="A person accepts or rejects an idea, with a note",
+)
+def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: VerdictIn) -> dict[str, Any]:
+    """Stored on the idea (kept through later turns) and in the idea ledger, like `ideaforge verdict`."""
+    d = deps(request)
+    forge = d.forge
+    forge.get_run(run_id)  # 404 before the ledger (and its embedder) is touched
+    state, _entry = record_verdict(
+        forge, ledger_for(d.settings, forge.client), run_id, idea_id, verdict.decision, verdict.note
+    )
+    return {
+        "idea": state.idea(idea_id).model_dump(mode="json"),
+        "shortlist": views.shortlist_json(state, forge.store.shortlist(run_id)),
+    }
+
+
+# --- operations --------------------------------------------------------------------------------
+@router.get(
+    "/queues",
+    operation_id="queues",
+    tags=["operations"],
+    summary="Queue depths, workers and their turns, failed turns",
+)
+def queues(request: Request) -> dict[str, Any]:
+    d = deps(request)
+    return queue_report(d.forge.client, d.settings)
+
+
+@router.get(
+    "/health",
+    operation_id="health",
+    tags=["operations"],
+    summary="Liveness and Redis reachability (no token needed)",
+)
+def health(request: Request) -> JSONResponse:
+    d = deps(request)
+    try:
+        d.forge.ping()
+    except StoreUnavailable as exc:
+        return JSONResponse({"status": "unavailable", "redis": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok", "redis": "ok"})
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    tags=["operations"],
+    summary="Prometheus metrics: runs by status, turns, tokens, model latency",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def metrics(request: Request) -> Response:
+    d = deps(request)
+    return Response(render_metrics(d.forge.client, d.settings), media_type=CONTENT_TYPE_LATEST)

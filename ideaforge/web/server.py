@@ -1,0 +1,30 @@
+"""`ideaforge web`: check the bind rule, then serve the app with uvicorn."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from config.settings import get_settings
+from ideaforge.web.auth import UnsafeBind, check_bind
+from workers.connection import redact_url
+
+
+def serve(host: str, port: int) -> int:
+    """Run until stopped; returns the exit code (2 when refusing to start)."""
+    settings = get_settings()
+    try:
+        check_bind(host, settings.api_token)
+    except UnsafeBind as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    from ideaforge.web.app import create_app
+
+    app = create_app(settings, host=host)
+    auth = "token required" if settings.api_token else "no token (loopback only)"
+    sys.stderr.write(
+        f"ideaforge web on http://{host}:{port} ({auth}; Redis {redact_url(settings.redis_url)})\n"
+    )
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=5)
+    return 0

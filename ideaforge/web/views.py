@@ -1,0 +1,62 @@
+"""JSON shapes the API and the dashboard share (built on `render.run_summary`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.context import Prices
+from agents.ranking import Shortlist, build_shortlist
+from agents.state import RunState, TranscriptEvent
+from config.settings import Settings
+from ideaforge.render import _content_summary, run_summary
+
+
+def prices(settings: Settings) -> Prices:
+    return Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
+
+
+def cost(state: RunState, settings: Settings) -> float:
+    p = prices(settings)
+    return round(sum(p.cost(u.prompt_tokens, u.completion_tokens) for u in state.usage.values()), 6)
+
+
+def run_row(state: RunState, settings: Settings) -> dict[str, Any]:
+    """A run in listings: `render.run_summary` plus its cost."""
+    return {**run_summary(state), "cost_usd": cost(state, settings)}
+
+
+def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
+    """The summary plus usage and cost per role, the idea pool, the deny-list and errors."""
+    p = prices(settings)
+    usage = {
+        role: {
+            "calls": u.calls,
+            "failures": u.failures,
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "tokens": u.total_tokens,
+            "cost_usd": round(p.cost(u.prompt_tokens, u.completion_tokens), 6),
+        }
+        for role, u in state.usage.items()
+    }
+    return {
+        **run_summary(state),
+        "ideas_per_round": state.brief.ideas_per_round,
+        "usage_by_role": usage,
+        "cost_usd": round(sum(u["cost_usd"] for u in usage.values()), 6),
+        "terminal": state.terminal,
+        "deny": state.deny,
+        "errors": state.errors,
+        "ideas": [idea.model_dump(mode="json") for idea in state.ideas],
+    }
+
+
+def event_json(event_id: str, event: TranscriptEvent) -> dict[str, Any]:
+    """One transcript event with its stream id and a one-line summary of the answer."""
+    return {"id": event_id, **event.model_dump(mode="json"), "summary": _content_summary(event)[:300]}
+
+
+def shortlist_json(state: RunState, stored: Shortlist | None) -> dict[str, Any]:
+    """The stored shortlist once the run stopped; until then the current ranking, marked provisional."""
+    shortlist = stored if stored is not None else build_shortlist(state)
+    return {"final": stored is not None, **shortlist.model_dump(mode="json")}

@@ -1,0 +1,124 @@
+"""The engine in-process, through the real OpenAIChatCompletionClient against the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agents.context import TurnContext
+from agents.engine import run_step
+from agents.errors import ModelUnavailable
+from agents.ranking import build_shortlist
+from agents.state import Phase, RunState, RunStatus, StopReason
+from config.settings import Settings
+from ideaforge.devtools.fake_openai import FakeModelServer, Fault
+from tests.unit.helpers import make_state
+from workers.runtime import turn_context
+
+
+@pytest.fixture
+async def ctx(fake_model: FakeModelServer) -> AsyncIterator[TurnContext]:
+    settings = Settings(openai_base_url=fake_model.base_url, model="fake-model", model_max_retries=0)
+    brief = make_state().brief
+    async with turn_context(settings, brief) as context:
+        yield context
+
+
+async def run_to_end(state: RunState, ctx: TurnContext, max_steps: int = 100) -> tuple[RunState, list[str]]:
+    phases = []
+    for _ in range(max_steps):
+        if state.terminal:
+            break
+        phases.append(state.phase.value)
+        state = (await run_step(state, ctx)).state
+    return state, phases
+
+
+async def test_restrict_derives_a_deny_list_first(ctx: TurnContext) -> None:
+    state, phases = await run_to_end(make_state(strategy="restrict", rounds=2), ctx)
+    assert phases[0] == "derive_deny"
+    assert "composting" in state.deny
+    assert phases[1:6] == ["generate", "filter", "critique", "judge", "stop_check"]
+    assert state.status is RunStatus.FINISHED and state.stop_reason is StopReason.ROUNDS_DONE
+    assert len(state.ideas) == 6
+    assert state.step == len(phases) + 0  # one step per phase run, the last one stops the run
+
+
+async def test_question_and_mix_prepare_their_material(ctx: TurnContext) -> None:
+    q, phases = await run_to_end(make_state(strategy="question", rounds=1), ctx)
+    assert phases[0] == "pose_questions" and len(q.questions) >= 3
+    m, phases = await run_to_end(make_state(strategy="mix", rounds=1), ctx)
+    assert phases[0] == "pair_concepts" and m.concept_pairs[0] == ["tidal engineering", "canteen queues"]
+
+
+async def test_every_idea_is_critiqued_and_scored_and_usage_is_counted(ctx: TurnContext) -> None:
+    state, _ = await run_to_end(make_state(deny=["composting"], rounds=1, ideas_per_round=4), ctx)
+    assert len(state.ideas) == 4
+    for idea in state.ideas:
+        assert idea.critique is not None
+        assert idea.alive == (not idea.critique.fatal)
+        if idea.alive:
+            assert idea.score is not None and 1 <= idea.score.novelty <= 10
+    assert state.usage["skeptic"].calls == 4
+    assert state.usage["generator"].prompt_tokens > 0
+
+
+async def test_second_round_generator_sees_and_evolves_survivors(
+    ctx: TurnContext, fake_model: FakeModelServer
+) -> None:
+    state, _ = await run_to_end(make_state(deny=["composting"], rounds=2), ctx)
+    evolved = [i for i in state.ideas if i.origin == "evolved"]
+    assert evolved and all(i.round == 2 and i.parents for i in evolved)
+
+
+async def test_unusable_generator_answer_is_recorded_and_the_run_goes_on(
+    ctx: TurnContext, fake_model: FakeModelServer
+) -> None:
+    fake_model.add_faults(
+        Fault(kind="bad_schema", role="generator"), Fault(kind="bad_schema", role="generator")
+    )
+    state = make_state(deny=["composting"], rounds=2)
+    outcome = await run_step(state, ctx)
+    assert outcome.state.phase is Phase.FILTER
+    assert not outcome.state.ideas
+    assert outcome.events[0].kind == "error" and "FAILED" in outcome.events[0].content
+    assert outcome.state.usage["generator"].failures == 1
+    final, _ = await run_to_end(outcome.state, ctx)
+    assert final.status is RunStatus.FINISHED and final.ideas  # round 2 still produced ideas
+
+
+async def test_step_raises_retryable_when_the_model_is_down(
+    ctx: TurnContext, fake_model: FakeModelServer
+) -> None:
+    fake_model.add_faults(Fault(kind="status", status=503))
+    with pytest.raises(ModelUnavailable, match="503"):
+        await run_step(make_state(deny=["x"]), ctx)
+
+
+async def test_token_budget_stops_with_reason_and_shortlist(ctx: TurnContext) -> None:
+    state, _phases = await run_to_end(make_state(deny=["x"], rounds=5, budget={"max_tokens": 1500}), ctx)
+    assert state.stop_reason is StopReason.TOKEN_BUDGET
+    assert state.status is RunStatus.FINISHED
+    assert state.round < 5
+    assert "tokens used of 1500" in (state.stop_detail or "")
+    assert build_shortlist(state).stop_reason == "token_budget"
+
+
+async def test_cancel_request_is_honoured_at_the_next_step(ctx: TurnContext) -> None:
+    state = (await run_step(make_state(deny=["x"]), ctx)).state
+    state.cancel_requested = True
+    outcome = await run_step(state, ctx)
+    assert outcome.state.status is RunStatus.CANCELLED
+    assert outcome.state.stop_reason is StopReason.CANCELLED
+    assert outcome.state.phase is Phase.DONE
+    assert any("cancelled" in e.content for e in outcome.events)
+
+
+async def test_time_budget(ctx: TurnContext) -> None:
+    state = make_state(deny=["x"], budget={"max_seconds": 5})
+    state = (await run_step(state, ctx)).state
+    assert state.started_at is not None
+    state.started_at -= 10
+    state = (await run_step(state, ctx)).state
+    assert state.stop_reason is StopReason.TIME_BUDGET

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from agents.phases import PHASES, initial_phase
+from agents.state import Phase
+from tests.unit.helpers import make_state
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ({"strategy": "restrict"}, Phase.DERIVE_DENY),
+        ({"strategy": "restrict", "deny": ["composting"]}, Phase.GENERATE),
+        ({"strategy": "question"}, Phase.POSE_QUESTIONS),
+        ({"strategy": "mix"}, Phase.PAIR_CONCEPTS),
+        ({"strategy": "mix", "concepts": ["auction theory", "tides"]}, Phase.GENERATE),
+    ],
+)
+def test_initial_phase_depends_on_strategy(brief: dict[str, object], expected: Phase) -> None:
+    assert initial_phase(make_state(**brief)) is expected
+
+
+def test_phase_table_is_one_cycle_per_round() -> None:
+    order = [Phase.GENERATE]
+    while PHASES[order[-1]].next is not None:
+        order.append(PHASES[order[-1]].next)  # type: ignore[arg-type]
+    assert order == [Phase.GENERATE, Phase.FILTER, Phase.CRITIQUE, Phase.JUDGE, Phase.STOP_CHECK]
+    for prep in (Phase.DERIVE_DENY, Phase.POSE_QUESTIONS, Phase.PAIR_CONCEPTS):
+        assert PHASES[prep].next is Phase.GENERATE and PHASES[prep].role == "generator"
+    assert PHASES[Phase.FILTER].role is None and PHASES[Phase.STOP_CHECK].role is None
+    assert PHASES[Phase.CRITIQUE].role == "skeptic" and PHASES[Phase.JUDGE].role == "judge"

@@ -1,0 +1,191 @@
+"""Collect the runs finished in a window and compare their shortlists with earlier nights.
+
+"New" and "repeat" use a normalized title (lower-case words without stop words, as a set) against
+the shortlists of every earlier run in the same idea-ledger namespace. Ideas the run's own novelty
+filter dropped as duplicates are listed as repeats too. (The novelty engine will add embeddings.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.context import Prices
+from agents.dedup import title_words
+from agents.ranking import Shortlist
+from agents.state import TERMINAL_STATUSES, RunState
+from config.settings import Settings
+from workers.store import RunStore
+
+DIGEST_VERSION = 1
+
+
+def normalize_title(title: str) -> frozenset[str]:
+    return title_words(title)
+
+
+class DigestIdea(BaseModel):
+    rank: int
+    idea_id: str
+    title: str
+    summary: str
+    novelty: int
+    feasibility: int
+    combined: float
+    objection: str | None = None
+    new: bool
+    seen_before_in: str | None = None  # run id of the earliest shortlist that had it
+
+
+class Repeat(BaseModel):
+    title: str
+    why: str
+
+
+class DigestRun(BaseModel):
+    run_id: str
+    topic: str
+    strategy: str
+    schedule: str | None
+    slot: str | None
+    status: str
+    stop_reason: str | None
+    stop_detail: str | None
+    created_at: float
+    finished_at: float | None
+    rounds: int
+    tokens: int
+    tokens_by_role: dict[str, int]
+    cost_usd: float
+    generated: int
+    shortlist: list[DigestIdea] = Field(default_factory=list)
+    new: list[str] = Field(default_factory=list)  # titles that did not appear on earlier shortlists
+    repeats: list[Repeat] = Field(default_factory=list)
+
+
+class Digest(BaseModel):
+    """Stable JSON contract of `ideaforge digest --format json`."""
+
+    version: int = DIGEST_VERSION
+    since: float
+    until: float
+    generated_at: float
+    runs: list[DigestRun]
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        return {
+            "runs": len(self.runs),
+            "shortlisted": sum(len(r.shortlist) for r in self.runs),
+            "new": sum(len(r.new) for r in self.runs),
+            "repeats": sum(len(r.repeats) for r in self.runs),
+            "tokens": sum(r.tokens for r in self.runs),
+            "cost_usd": round(sum(r.cost_usd for r in self.runs), 6),
+        }
+
+
+def _all_runs(store: RunStore, until: float) -> list[RunState]:
+    ids = [
+        i.decode() if isinstance(i, bytes) else str(i)
+        for i in store.r.zrangebyscore(store.keys.runs, 0, until)
+    ]
+    if not ids:
+        return []
+    raws = store.r.mget([store.keys.run(i) for i in ids])
+    return [RunState.model_validate_json(raw) for raw in raws if raw is not None]
+
+
+def _shortlists(store: RunStore, runs: list[RunState]) -> dict[str, Shortlist]:
+    done = [r.run_id for r in runs if r.terminal]
+    if not done:
+        return {}
+    raws = store.r.mget([store.keys.shortlist(i) for i in done])
+    return {
+        i: Shortlist.model_validate_json(raw) for i, raw in zip(done, raws, strict=True) if raw is not None
+    }
+
+
+def _seen_titles(earlier: list[RunState], shortlists: dict[str, Shortlist]) -> dict[frozenset[str], str]:
+    """Normalized title → id of the earliest run whose shortlist had it."""
+    seen: dict[frozenset[str], str] = {}
+    for run in sorted(earlier, key=lambda r: r.created_at):
+        shortlist = shortlists.get(run.run_id)
+        for entry in shortlist.ideas if shortlist else []:
+            seen.setdefault(normalize_title(entry.title), run.run_id)
+    return seen
+
+
+def digest_run(
+    run: RunState, shortlists: dict[str, Shortlist], earlier: list[RunState], prices: Prices
+) -> DigestRun:
+    """One run's digest entry; `earlier` are the runs created before it (any namespace)."""
+    seen = _seen_titles([r for r in earlier if r.brief.namespace == run.brief.namespace], shortlists)
+    shortlist = shortlists.get(run.run_id)
+    ideas: list[DigestIdea] = []
+    for e in shortlist.ideas if shortlist else []:
+        first = seen.get(normalize_title(e.title))
+        ideas.append(
+            DigestIdea(
+                rank=e.rank,
+                idea_id=e.idea_id,
+                title=e.title,
+                summary=e.summary,
+                novelty=e.novelty,
+                feasibility=e.feasibility,
+                combined=e.combined,
+                objection=e.objection,
+                new=first is None,
+                seen_before_in=first,
+            )
+        )
+    repeats = [
+        Repeat(title=i.title, why=f"on the shortlist of run {i.seen_before_in}") for i in ideas if not i.new
+    ]
+    repeats += [
+        Repeat(title=idea.title, why=f"dropped by the filter ({idea.dropped})")
+        for idea in run.ideas
+        if idea.dropped and idea.dropped.startswith("duplicate")
+    ]
+    return DigestRun(
+        run_id=run.run_id,
+        topic=run.brief.topic,
+        strategy=run.brief.strategy.value,
+        schedule=run.brief.schedule,
+        slot=run.brief.schedule_slot,
+        status=run.status.value,
+        stop_reason=run.stop_reason.value if run.stop_reason else None,
+        stop_detail=run.stop_detail,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+        rounds=run.round,
+        tokens=run.total_tokens,
+        tokens_by_role={role: u.total_tokens for role, u in run.usage.items()},
+        cost_usd=round(sum(prices.cost(u.prompt_tokens, u.completion_tokens) for u in run.usage.values()), 6),
+        generated=len(run.ideas),
+        shortlist=ideas,
+        new=[i.title for i in ideas if i.new],
+        repeats=repeats,
+    )
+
+
+def build_digest(store: RunStore, settings: Settings, since: float, until: float | None = None) -> Digest:
+    """Every run that finished in [since, until], oldest first, compared with earlier runs."""
+    until = until if until is not None else time.time()
+    runs = _all_runs(store, until)
+    prices = Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
+    finished = sorted(
+        (
+            r
+            for r in runs
+            if r.status in TERMINAL_STATUSES and r.finished_at is not None and since <= r.finished_at <= until
+        ),
+        key=lambda r: r.finished_at or 0.0,
+    )
+    shortlists = _shortlists(store, runs)
+    out = []
+    for run in finished:
+        earlier = [r for r in runs if r.created_at < run.created_at]
+        out.append(digest_run(run, shortlists, earlier, prices))
+    return Digest(since=since, until=until, generated_at=time.time(), runs=out)

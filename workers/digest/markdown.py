@@ -1,0 +1,65 @@
+"""The digest as Markdown: one section per run, its shortlist, what is new and what repeated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workers.digest.build import Digest, DigestRun
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "—"
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _run_section(run: DigestRun) -> list[str]:
+    origin = f"schedule `{run.schedule}`, slot {run.slot}" if run.schedule else "submitted by hand"
+    lines = [
+        f"## {run.topic}",
+        "",
+        f"Run `{run.run_id}` · {origin} · {run.strategy} · finished {_when(run.finished_at)}",
+        "",
+        f"- **Stopped:** {run.status} ({run.stop_reason or '—'}: {run.stop_detail or '—'})",
+        f"- **Tokens:** {run.tokens:,} "
+        + "("
+        + ", ".join(f"{role} {n:,}" for role, n in sorted(run.tokens_by_role.items()))
+        + f") · **cost** ${run.cost_usd:.4f} · {run.generated} ideas generated in {run.rounds} round(s)",
+        "",
+        "### Shortlist",
+        "",
+    ]
+    if not run.shortlist:
+        lines.append("_No idea survived._")
+    for idea in run.shortlist:
+        mark = "**new**" if idea.new else f"seen before (run `{idea.seen_before_in}`)"
+        lines += [
+            f"{idea.rank}. **{idea.title}** — {mark} · novelty {idea.novelty}/10 · "
+            f"feasibility {idea.feasibility}/10 · combined {idea.combined}",
+            f"   {idea.summary}",
+        ]
+        if idea.objection:
+            lines.append(f"   _Skeptic:_ {idea.objection}")
+    lines += ["", "### New tonight", ""]
+    lines += [f"- {t}" for t in run.new] or ["_Nothing new._"]
+    lines += ["", "### Repeats", ""]
+    lines += [f"- {r.title} — {r.why}" for r in run.repeats] or ["_No repeats._"]
+    lines.append("")
+    return lines
+
+
+def digest_markdown(digest: Digest, title: str | None = None) -> str:
+    t = digest.totals
+    lines = [
+        f"# {title or 'ideaforge digest'}",
+        "",
+        f"Runs finished {_when(digest.since)} – {_when(digest.until)}: **{t['runs']}** · "
+        f"{t['shortlisted']} shortlisted ideas, **{t['new']} new**, {t['repeats']} repeats · "
+        f"{t['tokens']:,} tokens · ${t['cost_usd']:.4f}",
+        "",
+    ]
+    if not digest.runs:
+        lines += ["_No run finished in this window._", ""]
+    for run in digest.runs:
+        lines += _run_section(run)
+    return "\n".join(lines)
