@@ -18,14 +18,15 @@ def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEv
     assert sorted(set(steps)) == list(range(state.step)), (
         f"{run_id}: transcript steps {sorted(set(steps))} are not 0..{state.step - 1}"
     )
-    # No agent call recorded twice within a step (a duplicated commit would repeat them all).
+    # No agent call recorded twice within a step: a duplicated commit would repeat every call of
+    # the step with the same prompt (the Elo matches of one idea differ in their prompts).
     calls = [e for e in turn_events if e.model is not None]
-    seen = Counter((e.step, e.role, e.idea_id) for e in calls)
+    seen = Counter((e.step, e.role, e.idea_id, e.prompt_hash) for e in calls)
     dupes = {k: n for k, n in seen.items() if n > 1}
     detail = [
         (eid, e.step, e.role, e.idea_id, e.kind, round(e.ts, 3), e.content[:60])
         for eid, e in store.events(run_id)
-        if (e.step, e.role, e.idea_id) in dupes or e.model is None
+        if (e.step, e.role, e.idea_id, e.prompt_hash) in dupes or e.model is None
     ]
     assert not dupes, f"{run_id}: duplicated turns {dupes}: {detail}"
     # Usage charged once per recorded call.

@@ -102,14 +102,20 @@ class Workers:
                     self.horses_seen.add(pid)
         return out
 
-    def kill_horse(self, horse: int) -> None:
-        os.killpg(horse, signal.SIGKILL)
+    def kill_horse(self, horse: int) -> bool:
+        """False if the horse finished its turn before the signal landed."""
+        try:
+            os.killpg(horse, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        return True
 
     def kill_worker(self, proc: subprocess.Popen[bytes], *, with_horse: bool = True) -> list[int]:
         """SIGKILL the worker's process group (worker, scheduler) and, if asked, its horse's group."""
         horses = [pid for pid in children(proc.pid) if is_horse(pid)]
         self.horses_seen.update(horses)
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         if with_horse:
             for horse in horses:
                 with contextlib.suppress(ProcessLookupError):

@@ -65,8 +65,7 @@ def test_sigkill_horses_and_workers_during_20_runs(
         proc = next(p for p in workers.procs if p.pid == worker_pid)
         killed_at = time.monotonic()
         if action == "horse":
-            workers.kill_horse(horse)
-            horse_kills += 1
+            horse_kills += workers.kill_horse(horse)
         else:
             workers.kill_worker(proc, with_horse=action == "worker")
             if action == "orphan":
