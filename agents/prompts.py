@@ -97,7 +97,7 @@ def generate_request(state: RunState) -> str:
 def critique_request(state: RunState, idea: Idea) -> str:
     return (
         f"{brief_block(state)}\n\n{idea_block(idea)}\n\nCritique this idea. "
-        'Answer as {"flaws": [...], "strongest_objection": ..., "fatal": true|false}.'
+        'Answer as {"flaws": [...], "strongest_objection": ..., "verdict": "fixable"|"fatal"}.'
     )
 
 

@@ -237,7 +237,7 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
         return {
             "flaws": [f"Adoption cost for {title[:30]}", "Needs a pilot to prove savings"],
             "strongest_objection": f"Staff time needed to run {title[:40]}",
-            "fatal": FATAL_MARKER in title,
+            "verdict": "fatal" if FATAL_MARKER in title else "fixable",
         }
     if kind == "novelty":
         return {
