@@ -21,6 +21,7 @@ from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
 from workers.queue import make_queue
+from workers.runtime import warm_turn_context
 
 
 class TurnWorker(Worker):
@@ -32,6 +33,7 @@ class TurnWorker(Worker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warm_up()
+        warm_turn_context(get_settings())
         gc.freeze()
         super().__init__(*args, **kwargs)
 
