@@ -22,6 +22,7 @@ from config.settings import Settings, get_settings
 from workers.connection import connect
 from workers.novelty import preload
 from workers.queue import make_queue
+from workers.runtime import warm_turn_context
 
 
 class TurnWorker(Worker):
@@ -35,6 +36,7 @@ class TurnWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warm_up()
         preload(get_settings())
+        warm_turn_context(get_settings())
         gc.freeze()
         super().__init__(*args, **kwargs)
 

@@ -300,6 +300,9 @@ class FakeState:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: headers and body leave as two writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms on Linux), so a "0 ms" model answered in ~40 ms.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
