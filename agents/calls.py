@@ -8,6 +8,7 @@ import json
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.messages import StructuredMessage, TextMessage
 from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
+from openai.types.chat import ParsedChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ModelConfigError, ModelUnavailable
@@ -25,6 +27,34 @@ T = TypeVar("T", bound=BaseModel)
 
 # openai's parse() result trips a harmless pydantic serializer warning inside autogen.
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
+
+# pydantic caches parametrized generic models only weakly: once the last reference goes, the next
+# garbage collection drops the class and the next use rebuilds it (pydantic schema generation,
+# 2-5 ms of CPU). Each structured call uses `StructuredMessage[schema]` (autogen, per agent),
+# `ParsedChatCompletion[ResponseFormatT]` (openai's parse()) and `ParsedChatCompletion[Any]`
+# (autogen's client); these strong references keep each one built once per process.
+_PINNED_GENERICS: dict[object, object] = {}
+
+
+def _pin_generics(key: object, build: Callable[[], object]) -> None:
+    if key not in _PINNED_GENERICS:
+        try:
+            _PINNED_GENERICS[key] = build()
+        except Exception:  # a library version without the type: nothing to keep
+            _PINNED_GENERICS[key] = None
+
+
+def _openai_parsed_types() -> object:
+    from openai.lib._parsing import ResponseFormatT
+
+    return (ParsedChatCompletion[ResponseFormatT], ParsedChatCompletion[Any])  # type: ignore[valid-type]
+
+
+def pin_structured_types(schema: type[BaseModel]) -> None:
+    """Build (once per process) and keep the generic classes a structured call with `schema` uses."""
+    _pin_generics(schema, lambda: StructuredMessage[schema])  # type: ignore[valid-type]
+    _pin_generics(ParsedChatCompletion, _openai_parsed_types)
+
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -131,6 +161,8 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
         prompt=messages,
         prompt_hash=prompt_hash(messages),
     )
+    if agent.structured:
+        pin_structured_types(schema)
     assistant = AssistantAgent(
         name=agent.role,
         model_client=agent.client,

@@ -21,6 +21,16 @@ class StepOutcome:
     events: list[TranscriptEvent]
 
 
+def working_copy(state: RunState) -> RunState:
+    """A deep, independent copy to advance, leaving the caller's state untouched.
+
+    A JSON round trip rather than `model_copy(deep=True)`: the state is stored as this JSON
+    between turns anyway (so the copy is exactly what the next turn loads), and pydantic-core does
+    it in Rust, 2-3x faster than `copy.deepcopy` over the idea pool, with far less garbage.
+    """
+    return RunState.model_validate_json(state.model_dump_json())
+
+
 def run_cost(state: RunState, ctx: TurnContext) -> float:
     return sum(ctx.prices.cost(u.prompt_tokens, u.completion_tokens) for u in state.usage.values())
 
@@ -74,7 +84,7 @@ def stop_check(state: RunState, ctx: TurnContext, now: float, log: EventLog) -> 
 
 def fail(state: RunState, detail: str, now: float) -> StepOutcome:
     """End a run whose current turn cannot be done (a terminal error, or retries exhausted)."""
-    new = state.model_copy(deep=True)
+    new = working_copy(state)
     log = EventLog(new, lambda: now)
     new.errors.append(detail)
     log.system(f"turn failed: {detail}", kind="error")
@@ -86,7 +96,7 @@ def fail(state: RunState, detail: str, now: float) -> StepOutcome:
 
 async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
     """Run the state's current phase (or stop it) and return the state for step + 1."""
-    new = state.model_copy(deep=True)
+    new = working_copy(state)
     now = ctx.clock()
     log = EventLog(new, ctx.clock)
     if new.status is RunStatus.QUEUED:

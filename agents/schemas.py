@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -46,7 +48,13 @@ class IdeaBatch(_Answer):
 class CritiqueAnswer(_Answer):
     flaws: list[str] = Field(min_length=1)
     strongest_objection: str = Field(min_length=3)
-    fatal: bool
+    verdict: Literal["fixable", "fatal"] = Field(
+        description="fatal only if the idea cannot work at all or is already common practice"
+    )
+
+    @property
+    def fatal(self) -> bool:
+        return self.verdict == "fatal"
 
 
 class ScoreAnswer(_Answer):

@@ -21,10 +21,11 @@ from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel
 
 from agents import schemas
-from agents.calls import RoleAgent, ask_structured
+from agents.calls import RoleAgent, ask_structured, pin_structured_types
 from agents.models import shared_ssl_context
 
-# the answer schemas the turns ask for: autogen builds a pydantic class per schema and agent
+# the answer schemas the turns ask for: autogen uses a generic pydantic class per schema (built and
+# kept once per process by pin_structured_types)
 ANSWER_SCHEMAS: tuple[type[BaseModel], ...] = (
     schemas.CommonAnswers,
     schemas.UnaskedQuestions,
@@ -81,6 +82,7 @@ async def _warm_calls() -> None:
             await ask_structured(agent, "warm up", _WarmUpAnswer)
             if structured:
                 for schema in ANSWER_SCHEMAS:
+                    pin_structured_types(schema)
                     AssistantAgent(name="warm_up", model_client=client, output_content_type=schema)
         finally:
             await client.close()

@@ -11,7 +11,6 @@ also counts every other client, so a diff of it is noise on a busy machine):
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import signal
@@ -97,7 +96,7 @@ def bytes_per_turn() -> dict[str, Any]:
 
     flush_bench_db()
     client = redis.Redis.from_url(REDIS_URL, connection_class=CountingConnection)
-    conn._pools[(os.getpid(), REDIS_URL)] = client
+    conn._pools[REDIS_URL] = client
     try:
         forge = Ideaforge()
         run_id = forge.submit(BRIEF)
@@ -114,7 +113,7 @@ def bytes_per_turn() -> dict[str, Any]:
             "state_bytes": len(state.model_dump_json()),
         }
     finally:
-        conn._pools.pop((os.getpid(), REDIS_URL), None)
+        conn._pools.pop(REDIS_URL, None)
         client.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def read_brief_file(path: Path) -> dict[str, Any]:
+    """A brief file, or standard input when the path is `-`."""
     try:
-        raw = path.read_bytes()
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise InvalidBrief(f"cannot read brief file {path}: {exc.strerror or exc}") from None
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -282,6 +283,10 @@ def _ensure_model(settings: Any, *, quiet: bool = False) -> Callable[[], None]:
     return lambda: None
 
 
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 @app.command()
 @clean_errors
 def run(
@@ -305,6 +310,8 @@ def run(
     settings = get_settings()
     brief = _brief(topic, file, strategy, rounds, ideas, deny, concepts, model, namespace)
     f = forge()
+    # SIGTERM (e.g. `timeout`, a supervisor) unwinds like SystemExit, so the cleanup below still runs
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     stop_model = _ensure_model(settings)
     pool = WorkerPool(workers)
     pool.start()

@@ -78,7 +78,8 @@ def _content_summary(event: TranscriptEvent) -> str:
     if "ideas" in data:
         return " | ".join(i.get("title", "?") for i in data["ideas"])
     if "strongest_objection" in data:
-        return ("FATAL: " if data.get("fatal") else "") + str(data["strongest_objection"])
+        fatal = data.get("verdict") == "fatal" or data.get("fatal") is True
+        return ("FATAL: " if fatal else "") + str(data["strongest_objection"])
     if "novelty" in data:
         return f"novelty {data['novelty']}, feasibility {data['feasibility']}: {data.get('rationale', '')}"
     for key in ("common_answers", "questions"):

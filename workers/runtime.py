@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -34,6 +35,14 @@ def agents_config(settings: Settings) -> AgentsConfig:
         include={"model", "generator_model", "skeptic_model", "judge_model"}
     )
     return _agents_config(path, path.stat().st_mtime, fingerprint).model_copy(deep=True)
+
+
+def warm_turn_context(settings: Settings) -> None:
+    """Fill the per-process caches a turn uses (the parsed agents file), e.g. before a worker forks,
+    so that each work horse inherits them instead of parsing the YAML again. Never raises."""
+    with contextlib.suppress(Exception):
+        cfg = agents_config(settings)
+        resolve_role_models(settings, cfg)
 
 
 class LazyAgents(Mapping[str, RoleAgent]):

@@ -24,6 +24,7 @@ from workers.connection import connect
 from workers.novelty import preload
 from workers.queue import make_queue
 from workers.recovery import Maintenance
+from workers.runtime import warm_turn_context
 
 
 class _RecoveringMixin:
@@ -57,6 +58,7 @@ class TurnWorker(_RecoveringMixin, Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warm_up()
         preload(get_settings())
+        warm_turn_context(get_settings())
         gc.freeze()
         super().__init__(*args, **kwargs)
 

@@ -237,7 +237,7 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
         return {
             "flaws": [f"Adoption cost for {title[:30]}", "Needs a pilot to prove savings"],
             "strongest_objection": f"Staff time needed to run {title[:40]}",
-            "fatal": FATAL_MARKER in title,
+            "verdict": "fatal" if FATAL_MARKER in title else "fixable",
         }
     if kind == "novelty":
         return {
@@ -300,6 +300,9 @@ class FakeState:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: headers and body leave as two writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms on Linux), so a "0 ms" model answered in ~40 ms.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet

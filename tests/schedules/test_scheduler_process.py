@@ -88,8 +88,10 @@ def test_two_schedulers_never_fire_a_slot_twice(fast_env: Path, spawn: Callable[
     wait_until(lambda: len(live_schedulers(settings)) == 2, 60, "both schedulers to register")
     start = len(forge.list_runs(schedule="fast", limit=1000))
     wait_until(
-        lambda: len(forge.list_runs(schedule="fast", limit=1000)) >= start + 4
-        and "schedule.already_fired" in a.text() + b.text(),
+        lambda: (
+            len(forge.list_runs(schedule="fast", limit=1000)) >= start + 4
+            and "schedule.already_fired" in a.text() + b.text()
+        ),
         90,
         "four more slots, one of them contested",
     )

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agents.context import TurnContext
-from agents.engine import run_step
+from agents.engine import run_step, working_copy
 from agents.errors import ModelUnavailable
 from agents.ranking import build_shortlist
 from agents.state import Phase, RunState, RunStatus, StopReason
@@ -122,3 +122,17 @@ async def test_time_budget(ctx: TurnContext) -> None:
     state.started_at -= 10
     state = (await run_step(state, ctx)).state
     assert state.stop_reason is StopReason.TIME_BUDGET
+
+
+async def test_run_step_leaves_the_callers_state_untouched(ctx: TurnContext) -> None:
+    """run_step advances a copy (the job falls back to the loaded state when a turn fails)."""
+    state = make_state(deny=["composting"], rounds=1, ideas_per_round=3)
+    for _ in range(4):  # generate, filter, critique, judge: ideas, critiques and scores change
+        before = state.model_dump_json()
+        new = (await run_step(state, ctx)).state
+        assert state.model_dump_json() == before
+        assert new.step == state.step + 1
+        assert working_copy(new) == new and working_copy(new) is not new
+        assert all(a is not b for a, b in zip(working_copy(new).ideas, new.ideas, strict=True))
+        state = new
+    assert all(i.critique is not None for i in state.ideas)

@@ -1,0 +1,20 @@
+"""Briefs that arrive as queue jobs: `workers.intake.submit_brief(brief)` from any producer.
+
+A producer in another language can enqueue this job (RQ's JSON serializer: the payload is
+`["workers.intake.submit_brief", null, [<brief object>], {}]`) on the turn queue; the worker
+validates the brief exactly like the CLI and the HTTP API do, stores the run and enqueues its
+first turn. An invalid brief fails the job with the validation message and stores nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.brief import parse_brief
+from config.settings import get_settings
+from workers.api import Ideaforge
+
+
+def submit_brief(brief: Any) -> str:
+    """Validate and submit; returns the new run id (the job's JSON result)."""
+    return Ideaforge(get_settings()).submit(parse_brief(brief))
