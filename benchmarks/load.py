@@ -162,6 +162,7 @@ def main() -> None:
             ("per-turn overhead (turn - model wait)", f"{overhead_ms:.0f} ms mean"),
             ("worker RSS start", " ".join(f"{r:.0f}" for r in rss_start) + " MB"),
             ("worker RSS end", " ".join(f"{r:.0f}" for r in rss_end) + " MB"),
+            ("workers alive at the end", f"{sum(w.poll() is None for w in workers)}/{args.workers}"),
         ]
         print(
             f"\nload: {args.runs} runs x 1 round, {args.ideas} ideas, {args.workers} workers, "
@@ -170,7 +171,7 @@ def main() -> None:
         width = max(len(k) for k, _ in rows)
         for k, v in rows:
             print(f"  {k:<{width}}  {v}")
-        if finished != args.runs:
+        if finished != args.runs or any(w.poll() is not None for w in workers):
             sys.exit(1)
     finally:
         for p in procs:
