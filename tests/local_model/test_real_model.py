@@ -46,14 +46,14 @@ async def test_real_model_gives_schema_valid_json() -> None:
             base_url=endpoint.base_url,
             api_key=endpoint.api_key,
             model_info=endpoint.model_info,  # type: ignore[arg-type]
-            temperature=0.2,
-            max_tokens=200,
+            temperature=0.0,
+            max_tokens=600,
         )
         try:
             result = await client.create(
                 [
                     SystemMessage(content="You propose new, original ideas. Answer with JSON only."),
-                    UserMessage(content="Give two ideas for reducing food waste in offices.", source="user"),
+                    UserMessage(content="Give two short ideas for reducing food waste in offices.", source="user"),
                 ],
                 json_output=Ideas,
             )
