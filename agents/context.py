@@ -30,8 +30,8 @@ class Prices:
         return (prompt_tokens * self.prompt_per_1k + completion_tokens * self.completion_per_1k) / 1000
 
 
-# An optional extra step after the Judge scored (the novelty engine's Elo tournament plugs in here).
-AfterJudge = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
+# The rank phase's pairwise tournament (the novelty engine's Elo tournament plugs in here).
+Tournament = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
 
 
 @dataclass
@@ -42,7 +42,7 @@ class TurnContext:
     max_concurrency: int = 8
     prices: Prices = field(default_factory=Prices)
     stop_rules: StopRules = field(default_factory=StopRules)
-    after_judge: AfterJudge | None = None
+    tournament: Tournament | None = None
 
 
 class EventLog:

@@ -1,7 +1,7 @@
 """The brainstorm's phases as one explicit table.
 
 derive_deny | pose_questions | pair_concepts   (once, by strategy, if needed)
-→ generate → filter → critique → judge → stop_check → generate (next round) … → done
+→ generate → filter → critique → judge → rank → stop_check → generate (next round) … → done
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ PHASES: dict[Phase, PhaseSpec] = {
     Phase.GENERATE: PhaseSpec("generator", turns.generate, Phase.FILTER),
     Phase.FILTER: PhaseSpec(None, turns.filter_new, Phase.CRITIQUE),
     Phase.CRITIQUE: PhaseSpec("skeptic", turns.critique, Phase.JUDGE),
-    Phase.JUDGE: PhaseSpec("judge", turns.judge, Phase.STOP_CHECK),
+    Phase.JUDGE: PhaseSpec("judge", turns.judge, Phase.RANK),
+    Phase.RANK: PhaseSpec("judge", turns.rank, Phase.STOP_CHECK),
     Phase.STOP_CHECK: PhaseSpec(None, None, None),
     Phase.DONE: PhaseSpec(None, None, None),
 }

@@ -31,6 +31,7 @@ class Phase(StrEnum):
     FILTER = "filter"  # code only: dedup and novelty
     CRITIQUE = "critique"
     JUDGE = "judge"
+    RANK = "rank"  # the Judge's pairwise Elo matches among the survivors
     STOP_CHECK = "stop_check"  # code only
     DONE = "done"
 

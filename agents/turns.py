@@ -178,8 +178,12 @@ async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
 async def judge(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     targets = [i for i in state.alive_ideas() if i.score is None]
     await _per_idea(state, ctx, log, targets, "judge", prompts.judge_request, ScoreAnswer, _apply_score)
-    if ctx.after_judge is not None:
-        await ctx.after_judge(state, ctx, log)
+
+
+async def rank(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    """Pairwise matches among the survivors (the Elo tournament), when one is configured."""
+    if ctx.tournament is not None:
+        await ctx.tournament(state, ctx, log)
 
 
 Handler = Callable[[RunState, TurnContext, EventLog], Awaitable[None]]

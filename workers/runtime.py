@@ -113,7 +113,7 @@ async def turn_context(
             stop_rules=StopRules(
                 min_yield=settings.dried_up_min_yield, dried_up_rounds=settings.dried_up_rounds
             ),
-            after_judge=EloTournament(
+            tournament=EloTournament(
                 k=settings.elo_k,
                 matches_per_round=settings.elo_matches_per_round,
                 max_per_idea=settings.elo_max_matches_per_idea,

@@ -1,4 +1,4 @@
-"""The Elo tournament of the judge phase (`TurnContext.after_judge`).
+"""The Elo tournament of the rank phase (`TurnContext.tournament`).
 
 After the Judge's absolute scores, up to `matches_per_round` pairs of candidates (alive, scored, not
 fatal) are drawn by `pair_for_round` (new ideas and close ratings first, at most `max_per_idea`

@@ -53,7 +53,9 @@ async def test_real_model_gives_schema_valid_json() -> None:
             result = await client.create(
                 [
                     SystemMessage(content="You propose new, original ideas. Answer with JSON only."),
-                    UserMessage(content="Give two short ideas for reducing food waste in offices.", source="user"),
+                    UserMessage(
+                        content="Give two short ideas for reducing food waste in offices.", source="user"
+                    ),
                 ],
                 json_output=Ideas,
             )

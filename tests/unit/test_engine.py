@@ -39,7 +39,7 @@ async def test_restrict_derives_a_deny_list_first(ctx: TurnContext) -> None:
     state, phases = await run_to_end(make_state(strategy="restrict", rounds=2), ctx)
     assert phases[0] == "derive_deny"
     assert "composting" in state.deny
-    assert phases[1:6] == ["generate", "filter", "critique", "judge", "stop_check"]
+    assert phases[1:7] == ["generate", "filter", "critique", "judge", "rank", "stop_check"]
     assert state.status is RunStatus.FINISHED and state.stop_reason is StopReason.ROUNDS_DONE
     assert len(state.ideas) == 6
     assert state.step == len(phases) + 0  # one step per phase run, the last one stops the run

@@ -25,8 +25,9 @@ def test_phase_table_is_one_cycle_per_round() -> None:
     order = [Phase.GENERATE]
     while PHASES[order[-1]].next is not None:
         order.append(PHASES[order[-1]].next)  # type: ignore[arg-type]
-    assert order == [Phase.GENERATE, Phase.FILTER, Phase.CRITIQUE, Phase.JUDGE, Phase.STOP_CHECK]
+    assert order == [Phase.GENERATE, Phase.FILTER, Phase.CRITIQUE, Phase.JUDGE, Phase.RANK, Phase.STOP_CHECK]
     for prep in (Phase.DERIVE_DENY, Phase.POSE_QUESTIONS, Phase.PAIR_CONCEPTS):
         assert PHASES[prep].next is Phase.GENERATE and PHASES[prep].role == "generator"
     assert PHASES[Phase.FILTER].role is None and PHASES[Phase.STOP_CHECK].role is None
     assert PHASES[Phase.CRITIQUE].role == "skeptic" and PHASES[Phase.JUDGE].role == "judge"
+    assert PHASES[Phase.RANK].role == "judge"
