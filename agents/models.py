@@ -119,7 +119,7 @@ def resolve_role_models(
             role=role,
             model=model,
             temperature=cfg.temperature,
-            max_tokens=cfg.max_tokens,
+            max_tokens=min(cfg.max_tokens, settings.local_max_tokens) if local else cfg.max_tokens,
             model_info=dict(info),
             base_url=base_url,
             timeout_s=settings.model_timeout_s,

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     local_model_start_timeout_s: float = 180.0
     local_model_parallel: int = 1  # concurrent request slots; they share the one context (kv_unified)
     local_model_api_key: SecretStr | None = None  # optional key the local server demands
+    # Smaller defaults while the embedded model serves (it is slow on 2 cores): answer length per
+    # call, Elo matches per round, and the rounds `ideaforge run` uses when none are asked for.
+    local_max_tokens: int = Field(default=500, ge=64)
+    local_elo_matches_per_round: int = Field(default=2, ge=0)
+    local_default_rounds: int = Field(default=1, ge=1, le=20)
 
     # --- Schedules and the morning digest (workers/schedules, workers/digest) -------------------
     schedules_file: Path = DEFAULT_SCHEDULES_FILE

@@ -308,6 +308,8 @@ def run(
     from ideaforge.runner import WorkerPool, follow_run
 
     settings = get_settings()
+    if rounds is None and file is None and not settings.endpoint_configured:
+        rounds = settings.local_default_rounds  # the embedded model is slow: one round unless asked
     brief = _brief(topic, file, strategy, rounds, ideas, deny, concepts, model, namespace)
     f = forge()
     # SIGTERM (e.g. `timeout`, a supervisor) unwinds like SystemExit, so the cleanup below still runs

@@ -104,6 +104,9 @@ async def turn_context(
     cfg = agents_config(settings)
     role_models = resolve_role_models(settings, cfg, brief.model)
     agents = LazyAgents(role_models, {role: cfg.role(role).rendered_system_prompt() for role in role_models})
+    matches = settings.elo_matches_per_round
+    if all(rm.local for rm in role_models.values()):
+        matches = min(matches, settings.local_elo_matches_per_round)
     try:
         yield TurnContext(
             agents=agents,
@@ -115,7 +118,7 @@ async def turn_context(
             ),
             tournament=EloTournament(
                 k=settings.elo_k,
-                matches_per_round=settings.elo_matches_per_round,
+                matches_per_round=matches,
                 max_per_idea=settings.elo_max_matches_per_idea,
             ),
         )

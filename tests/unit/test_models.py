@@ -52,3 +52,11 @@ def test_a_model_without_json_output_is_refused(tmp_path: pytest.TempPathFactory
     cfg.roles["skeptic"].model_info = {"json_output": False, "family": "unknown"}
     with pytest.raises(ModelConfigError, match="JSON output"):
         resolve_role_models(settings, cfg)
+
+
+def test_the_embedded_model_gets_shorter_answers() -> None:
+    settings = Settings(local_max_tokens=300)
+    models = resolve_role_models(settings, load_agents_config(settings=settings))
+    assert all(m.max_tokens <= 300 for m in models.values())
+    hosted = Settings(openai_base_url="http://127.0.0.1:1/v1", model="m", local_max_tokens=300)
+    assert resolve_role_models(hosted, load_agents_config(settings=hosted))["generator"].max_tokens == 1200
