@@ -182,8 +182,11 @@ async def judge(state: RunState, ctx: TurnContext, log: EventLog) -> None:
 
 async def rank(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     """Pairwise matches among the survivors (the Elo tournament), when one is configured."""
+    before = len(log.events)
     if ctx.tournament is not None:
         await ctx.tournament(state, ctx, log)
+    if len(log.events) == before:  # every step leaves a trace, so transcript steps stay contiguous
+        log.system("no ranking matches this round" if ctx.tournament else "ranking matches are off")
 
 
 Handler = Callable[[RunState, TurnContext, EventLog], Awaitable[None]]
