@@ -104,9 +104,18 @@ function renderRun(run) {
 function renderShortlist(sl) {
   document.getElementById("shortlist-kind").textContent =
     sl.final ? "(final, ranked by " + sl.ranked_by + ")" : "(provisional)";
+  const list = document.getElementById("shortlist");
+  // a refresh must not wipe a note that a person is typing
+  const typed = {};
+  list.querySelectorAll("li[data-idea]").forEach((li) => {
+    const input = li.querySelector("input.note");
+    if (input && input.value) typed[li.dataset.idea] = input.value;
+  });
   const items = sl.ideas.map(shortlistNode);
-  replaceChildren(document.getElementById("shortlist"),
-    items.length ? items : [el("li", { class: "empty" }, "No idea has been scored yet.")]);
+  items.forEach((li) => {
+    if (typed[li.dataset.idea]) li.querySelector("input.note").value = typed[li.dataset.idea];
+  });
+  replaceChildren(list, items.length ? items : [el("li", { class: "empty" }, "No idea has been scored yet.")]);
 }
 
 async function refresh() {
@@ -151,6 +160,7 @@ document.getElementById("shortlist").addEventListener("click", async (ev) => {
   try {
     const result = await api("POST", base + "/ideas/" + encodeURIComponent(item.dataset.idea) + "/verdict",
       { decision: button.dataset.decision, note });
+    item.querySelector("input.note").value = "";  // saved: nothing left to keep across the re-render
     renderShortlist(result.shortlist);
     refresh();
   } catch (e) {
