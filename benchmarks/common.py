@@ -303,8 +303,7 @@ def in_process_brainstorm(brief: dict[str, Any]) -> Any:
     with the same per-step `turn_context` (and per-step `asyncio.run`) as the RQ job."""
     from agents.brief import parse_brief
     from agents.engine import run_step
-    from agents.phases import initial_phase
-    from agents.state import RunState
+    from agents.phases import new_run_state
     from config.settings import get_settings
     from workers.api import new_run_id
     from workers.runtime import turn_context
@@ -312,15 +311,7 @@ def in_process_brainstorm(brief: dict[str, Any]) -> Any:
     settings = get_settings()
     parsed = parse_brief(brief)
     now = time.time()
-    state = RunState(
-        run_id=new_run_id(),
-        brief=parsed,
-        phase="generate",
-        created_at=now,
-        updated_at=now,
-        deny=list(parsed.deny),
-    )
-    state.phase = initial_phase(state)
+    state = new_run_state(parsed, new_run_id(), now)
     events = []
     while not state.terminal:
         current = state

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from agents.brief import Brief, parse_brief
-from agents.phases import initial_phase
+from agents.phases import new_run_state
 from agents.ranking import Shortlist
 from agents.state import RunState, TranscriptEvent
 from config.settings import Settings, get_settings
@@ -46,15 +46,7 @@ class Ideaforge:
         if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
             brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
         now = time.time()
-        state = RunState(
-            run_id=new_run_id(),
-            brief=brief,
-            phase="generate",
-            created_at=now,
-            updated_at=now,
-            deny=list(brief.deny),
-        )
-        state.phase = initial_phase(state)
+        state = new_run_state(brief, new_run_id(), now)
         created = TranscriptEvent(
             run_id=state.run_id,
             step=0,

@@ -9,7 +9,7 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from agents.brief import parse_brief
 from agents.calls import RoleAgent
-from agents.phases import initial_phase
+from agents.phases import new_run_state
 from agents.state import Critique, Idea, RunState, Score
 
 MODEL_INFO: dict[str, Any] = {
@@ -24,12 +24,7 @@ MODEL_INFO: dict[str, Any] = {
 def make_state(**brief: Any) -> RunState:
     brief.setdefault("topic", "Ways to reduce food waste in university cafeterias")
     b = parse_brief(brief)
-    now = time.time()
-    state = RunState(
-        run_id="abc123", brief=b, phase="generate", created_at=now, updated_at=now, deny=list(b.deny)
-    )
-    state.phase = initial_phase(state)
-    return state
+    return new_run_state(b, "abc123", time.time())
 
 
 def scored_idea(n: int, novelty: int, feasibility: int, *, fatal: bool = False, round_no: int = 1) -> Idea:
