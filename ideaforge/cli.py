@@ -305,7 +305,7 @@ def run(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Submit, work and watch in one command: starts its own workers, prints the shortlist."""
-    from ideaforge.runner import WorkerPool, follow_run
+    from ideaforge.runner import WorkerPool
 
     settings = get_settings()
     if rounds is None and file is None and not settings.endpoint_configured:
@@ -335,11 +335,13 @@ def run(
                         f"all workers exited; run {run_id} is still queued (start one: ideaforge worker)"
                     )
 
-            follow_run(f, run_id, on_event, on_idle)
+            for event in f.iter_events(run_id, follow=True, block_ms=500, on_idle=on_idle):
+                on_event(event)
     except KeyboardInterrupt:
         err.print("interrupted: cancelling the run (the turn in flight finishes)…")
         f.cancel(run_id)
-        follow_run(f, run_id, lambda e: _print_event(e, fmt))
+        for event in f.iter_events(run_id, follow=True, block_ms=500):
+            _print_event(event, fmt)
     finally:
         pool.stop()
         stop_model()

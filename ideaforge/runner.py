@@ -1,4 +1,4 @@
-"""`ideaforge run`: submit, start local workers, follow the transcript, print the shortlist."""
+"""The local worker pool that `ideaforge run` starts and stops."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from agents.state import TranscriptEvent
-from workers.api import Ideaforge
 
 
 @dataclass
@@ -46,29 +42,3 @@ class WorkerPool:
                 proc.kill()
                 proc.wait()
         self.procs.clear()
-
-
-def follow_run(
-    forge: Ideaforge,
-    run_id: str,
-    on_event: Callable[[TranscriptEvent], None],
-    on_idle: Callable[[], None] | None = None,
-) -> None:
-    """Call `on_event` for every transcript event until the run stops; `on_idle` between events."""
-    last = "0-0"
-    while True:
-        for eid, event in forge.store.events(run_id, after=last):
-            last = eid
-            on_event(event)
-        if forge.store.load(run_id).terminal:
-            for eid, event in forge.store.events(run_id, after=last):
-                last = eid
-                on_event(event)
-            return
-        for item in forge.store.follow(run_id, after=last, block_ms=500):
-            if item is None:
-                if on_idle is not None:
-                    on_idle()
-                break
-            last, event = item
-            on_event(event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -80,9 +80,16 @@ class Ideaforge:
         return self.store.request_cancel(run_id)
 
     def iter_events(
-        self, run_id: str, *, follow: bool = False, after: str = "0-0", block_ms: int = 1000
+        self,
+        run_id: str,
+        *,
+        follow: bool = False,
+        after: str = "0-0",
+        block_ms: int = 1000,
+        on_idle: Callable[[], None] | None = None,
     ) -> Iterator[TranscriptEvent]:
-        """The transcript; with follow=True, keep yielding live events until the run stops."""
+        """The transcript; with follow=True, keep yielding live events until the run stops
+        (calling `on_idle` each time `block_ms` passes without one)."""
         self.store.load(run_id)
         last = after
         for eid, event in self.store.events(run_id, after=last):
@@ -98,6 +105,8 @@ class Ideaforge:
                 return
             for item in self.store.follow(run_id, after=last, block_ms=block_ms):
                 if item is None:
+                    if on_idle is not None:
+                        on_idle()
                     break
                 last, event = item
                 yield event
