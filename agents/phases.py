@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents import turns
-from agents.brief import Brief
-from agents.state import Phase, RunState
-from agents.strategies import preparation_phase
+from agents.state import Phase
 
 
 @dataclass(frozen=True)
@@ -33,21 +31,3 @@ PHASES: dict[Phase, PhaseSpec] = {
     Phase.STOP_CHECK: PhaseSpec(None, None, None),
     Phase.DONE: PhaseSpec(None, None, None),
 }
-
-
-def initial_phase(state: RunState) -> Phase:
-    return preparation_phase(state) or Phase.GENERATE
-
-
-def new_run_state(brief: Brief, run_id: str, now: float) -> RunState:
-    """Step 0 of a run: the brief's deny-list seeded, the phase its strategy starts with."""
-    state = RunState(
-        run_id=run_id,
-        brief=brief,
-        phase=Phase.GENERATE,
-        created_at=now,
-        updated_at=now,
-        deny=list(brief.deny),
-    )
-    state.phase = initial_phase(state)
-    return state

@@ -21,8 +21,7 @@ import math
 import time
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
-
+from agents.shortlist import Shortlist, ShortlistEntry
 from agents.state import Idea, RunState, Score
 
 ELO_MIN_MATCHES = 2
@@ -30,40 +29,6 @@ ELO_MIN_MATCHES = 2
 
 def combined_score(score: Score) -> float:
     return math.sqrt(score.novelty * score.feasibility)
-
-
-class ShortlistEntry(BaseModel):
-    rank: int
-    idea_id: str
-    title: str
-    summary: str
-    angle: str | None = None
-    round: int
-    origin: str
-    parents: list[str] = Field(default_factory=list)
-    novelty: int
-    feasibility: int
-    combined: float
-    elo: float
-    matches: int
-    rationale: str
-    objection: str | None = None
-    novelty_distance: float | None = None
-    verdict: str | None = None
-
-
-class Shortlist(BaseModel):
-    """Stable JSON contract: `ideas` are ranked best first."""
-
-    run_id: str
-    topic: str
-    status: str
-    stop_reason: str | None
-    ranked_by: str  # "elo" or "score"
-    generated: int
-    dropped: int
-    created_at: float
-    ideas: list[ShortlistEntry]
 
 
 def _key(idea: Idea, by_elo: bool) -> tuple[float, ...]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.brief import Brief
+from agents.brief import Brief, Strategy
 
 STATE_VERSION: Literal[1] = 1
 
@@ -95,10 +95,18 @@ class Idea(BaseModel):
 
 
 class Usage(BaseModel):
+    """Tokens and cost of one role's model requests in a run, counted per HTTP request as it returns.
+
+    `cost_usd` is the sum over requests whose price is known (USD); `unpriced_calls` counts the
+    requests whose model has no known price, so a run's cost can be reported as unknown, never as 0.
+    """
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     failures: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -161,6 +169,13 @@ class RunState(BaseModel):
     def total_tokens(self) -> int:
         return sum(u.total_tokens for u in self.usage.values())
 
+    @property
+    def cost_usd(self) -> float | None:
+        """USD spent so far; None (unknown) when any request's price was unknown."""
+        if any(u.unpriced_calls for u in self.usage.values()):
+            return None
+        return sum(u.cost_usd for u in self.usage.values())
+
     def round_stats(self, round_no: int) -> RoundStats:
         for stats in self.rounds:
             if stats.round == round_no:
@@ -189,3 +204,29 @@ class TranscriptEvent(BaseModel):
     idea_id: str | None = None
     content: str
     ts: float
+
+
+def first_phase(brief: Brief) -> Phase:
+    """The phase a run starts with: its strategy's one-off preparation if it needs one, else generate."""
+    if brief.strategy is Strategy.RESTRICT and not brief.deny:
+        return Phase.DERIVE_DENY
+    if brief.strategy is Strategy.QUESTION:
+        return Phase.POSE_QUESTIONS
+    if brief.strategy is Strategy.MIX and not brief.concepts:
+        return Phase.PAIR_CONCEPTS
+    return Phase.GENERATE
+
+
+def new_run_state(brief: Brief, run_id: str, now: float) -> RunState:
+    """Step 0 of a run: the brief's deny-list seeded, the phase its strategy starts with.
+
+    `now` is a Unix timestamp in seconds. Imports nothing heavy, so submitting needs no model client.
+    """
+    return RunState(
+        run_id=run_id,
+        brief=brief,
+        phase=first_phase(brief),
+        created_at=now,
+        updated_at=now,
+        deny=list(brief.deny),
+    )

@@ -5,21 +5,9 @@ from __future__ import annotations
 from itertools import combinations
 
 from agents.brief import Strategy
-from agents.state import Phase, RunState
+from agents.state import RunState
 
 MAX_DENY_IN_PROMPT = 20
-
-
-def preparation_phase(state: RunState) -> Phase | None:
-    """The one-off phase a strategy needs before the first Generator turn, if any."""
-    brief = state.brief
-    if brief.strategy is Strategy.RESTRICT and not brief.deny:
-        return Phase.DERIVE_DENY
-    if brief.strategy is Strategy.QUESTION:
-        return Phase.POSE_QUESTIONS
-    if brief.strategy is Strategy.MIX and not brief.concepts:
-        return Phase.PAIR_CONCEPTS
-    return None
 
 
 def concept_pairs(state: RunState) -> list[tuple[str, str]]:

@@ -285,7 +285,7 @@ def turn_jobs(client: redis.Redis, run_id: str, steps: int, timeout: float = 30.
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
-    from workers.keys import turn_job_id
+    from workers.store.keys import turn_job_id
 
     ids = [turn_job_id(run_id, s) for s in range(steps)]
     deadline = time.time() + timeout
@@ -303,9 +303,9 @@ def in_process_brainstorm(brief: dict[str, Any]) -> Any:
     with the same per-step `turn_context` (and per-step `asyncio.run`) as the RQ job."""
     from agents.brief import parse_brief
     from agents.engine import run_step
-    from agents.phases import new_run_state
+    from agents.ids import new_run_id
+    from agents.state import new_run_state
     from config.settings import get_settings
-    from workers.api import new_run_id
     from workers.runtime import turn_context
 
     settings = get_settings()

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.errors import AgentsConfigError
 from config.settings import DEFAULT_AGENTS_FILE, Settings
 
 ROLES = ("generator", "skeptic", "judge")
@@ -41,10 +42,6 @@ class AgentsConfig(BaseModel):
 
     def role(self, name: str) -> RoleConfig:
         return self.roles[name]
-
-
-class AgentsConfigError(ValueError):
-    """The agents YAML file is missing, unreadable or malformed."""
 
 
 def load_agents_config(path: Path | None = None, settings: Settings | None = None) -> AgentsConfig:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.brief import Brief
-from agents.errors import IdeaforgeError, ModelConfigError
+from agents.errors import IdeaforgeError, InvalidPayload, ModelConfigError
 from agents.state import TranscriptEvent
 from config.logging import configure_logging
 from config.settings import get_settings
@@ -414,10 +414,6 @@ LedgerNamespaceOpt = Annotated[
 _NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-class BadInput(IdeaforgeError):
-    """A ledger command's argument or file is unusable (exit 2 with the message)."""
-
-
 class LedgerKind(StrEnum):
     shortlisted = "shortlisted"
     accepted = "accepted"
@@ -433,7 +429,7 @@ class VerdictChoice(StrEnum):
 def _namespace(namespace: str | None) -> str:
     ns = namespace if namespace is not None else get_settings().ledger_namespace
     if not _NAMESPACE.match(ns):
-        raise BadInput(f"namespace {ns!r} must be 1-64 letters, digits, '_', '.' or '-'")
+        raise InvalidPayload(f"namespace {ns!r} must be 1-64 letters, digits, '_', '.' or '-'")
     return ns
 
 
@@ -489,7 +485,7 @@ def ledger_search(
 ) -> None:
     """The ledger entries nearest to TEXT, by cosine similarity of their embeddings."""
     if not text.strip():
-        raise BadInput("search text is empty")
+        raise InvalidPayload("search text is empty")
     ns = _namespace(namespace)
     hits = _ledger(forge()).search(ns, text.strip(), k=k)
     if fmt is OutputFormat.json:
@@ -524,17 +520,17 @@ def ledger_import(
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise BadInput(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise InvalidPayload(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+        raise InvalidPayload(f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         items = parse_prior_art(text, file.name)
     except ValueError as exc:
-        raise BadInput(f"{file}: {exc}") from None
+        raise InvalidPayload(f"{file}: {exc}") from None
     if not items:
-        raise BadInput(f"{file} holds no entries (an empty file, or only comments)")
+        raise InvalidPayload(f"{file} holds no entries (an empty file, or only comments)")
     added = _ledger(forge()).import_text(ns, text, file.name)
     out.print(f"imported {added} new prior-art entries into ledger {ns} ({len(items) - added} already known)")
 

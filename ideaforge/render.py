@@ -12,7 +12,7 @@ __all__ = ["escape"]
 from rich.table import Table
 from rich.text import Text
 
-from agents.ranking import Shortlist
+from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
 
 ROLE_STYLES = {"generator": "bold magenta", "skeptic": "bold yellow", "judge": "bold cyan", "system": "dim"}

@@ -13,14 +13,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agents.errors import IdeaforgeError
+from agents.errors import IdeaforgeError, ScheduleError
 from config.settings import get_settings
 from ideaforge import render
 from ideaforge.cli import OutputFormat, app, clean_errors, err, forge, out, print_json
 from workers.digest.build import build_digest
 from workers.digest.markdown import digest_markdown
 from workers.schedules.firing import fire_now
-from workers.schedules.loader import ScheduleError, get_schedule, load_schedules
+from workers.schedules.loader import get_schedule, load_schedules
 from workers.schedules.scheduler import live_schedulers
 from workers.schedules.status import schedule_status
 

@@ -8,7 +8,6 @@ for event in forge.iter_events(run_id, follow=True): ...
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,18 +15,14 @@ from typing import Any
 import redis
 
 from agents.brief import Brief, parse_brief
-from agents.phases import new_run_state
-from agents.ranking import Shortlist
-from agents.state import RunState, TranscriptEvent
+from agents.ids import new_run_id
+from agents.shortlist import Shortlist
+from agents.state import RunState, TranscriptEvent, new_run_state
 from config.settings import Settings, get_settings
 from workers.connection import check, connect
-from workers.keys import Keys
 from workers.queue import enqueue_turn, make_queue
-from workers.store import RunStore
-
-
-def new_run_id() -> str:
-    return secrets.token_hex(6)
+from workers.store.keys import Keys
+from workers.store.runs import RunStore
 
 
 class Ideaforge:

@@ -21,11 +21,11 @@ from config.logging import bind_turn, configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
 from workers.digest.autowrite import after_run_stopped
-from workers.keys import Keys
 from workers.novelty import ledger_index, remember_stopped_run
 from workers.queue import enqueue_turn, make_queue
 from workers.runtime import turn_context
-from workers.store import RunStore
+from workers.store.keys import Keys
+from workers.store.runs import RunStore
 
 log = structlog.get_logger("ideaforge.turn")
 

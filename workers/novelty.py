@@ -17,13 +17,14 @@ import os
 import redis
 import structlog
 
-from agents.novelty.embedder import Embedder, EmbeddingModelError, LocalMiniLMEmbedder, OpenAIEmbedder
+from agents.errors import EmbeddingModelError
+from agents.novelty.embedder import Embedder, LocalMiniLMEmbedder, OpenAIEmbedder
 from agents.novelty.index import VectorIndex
-from agents.ranking import Shortlist
+from agents.shortlist import Shortlist
 from agents.state import RunState
 from config.settings import Settings
-from workers.keys import Keys
-from workers.ledger import IdeaLedger, Kind, LedgerEntry, NewEntry
+from workers.store.keys import Keys
+from workers.store.ledger import IdeaLedger, Kind, LedgerEntry, NewEntry
 
 log = structlog.get_logger("ideaforge.ledger")
 

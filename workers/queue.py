@@ -9,7 +9,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
-from workers.keys import turn_job_id
+from workers.store.keys import turn_job_id
 
 TAKE_TURN = "workers.jobs.take_turn"
 ON_TURN_FAILURE = "workers.jobs.on_turn_failure"

@@ -25,9 +25,9 @@ from rq.utils import parse_composite_key
 
 from agents.errors import TerminalError
 from config.settings import Settings
-from workers.keys import Keys, parse_turn_job_id
 from workers.queue import enqueue_turn, make_queue
-from workers.store import RunStore
+from workers.store.keys import Keys, parse_turn_job_id
+from workers.store.runs import RunStore
 
 log = structlog.get_logger("ideaforge.recovery")
 OURS = "ideaforge"

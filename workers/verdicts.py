@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from agents.errors import InvalidPayload, TerminalError
+from agents.errors import IdeaNotFound, InvalidPayload
 from agents.state import RunState, Verdict
 from workers.api import Ideaforge
-from workers.ledger import IdeaLedger, LedgerEntry
-from workers.store import RunStore
+from workers.store.ledger import IdeaLedger, LedgerEntry
+from workers.store.runs import RunStore
 
 Decision = Literal["accepted", "rejected"]
 _DECISIONS: dict[str, Decision] = {
@@ -25,10 +25,6 @@ _DECISIONS: dict[str, Decision] = {
     "rejected": "rejected",
 }
 MAX_NOTE_CHARS = 2000
-
-
-class IdeaNotFound(TerminalError):
-    """The run has no idea with that id."""
 
 
 def parse_decision(decision: str) -> Decision:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from agents.errors import ModelUnavailable, TerminalError
+from agents.errors import EmbedderMismatch, EmbeddingModelError, ModelUnavailable
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -40,14 +40,6 @@ MINILM_MAX_TOKENS = 256
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 _TOKENIZER_REL = Path("embeddings") / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
-
-
-class EmbeddingModelError(TerminalError):
-    """The local embedding model or tokenizer is missing, altered, or unusable."""
-
-
-class EmbedderMismatch(TerminalError):
-    """Vectors from different embedding models (or dimensions) were about to be compared."""
 
 
 @runtime_checkable

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.novelty.embedder import EmbedderMismatch, Matrix, normalize_rows
+from agents.errors import EmbedderMismatch
+from agents.novelty.embedder import Matrix, normalize_rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ideaforge.local_model.catalog import CATALOG, LOCAL_MODEL_INFO, ModelSpec, get_model_spec
-from ideaforge.local_model.errors import (
+from agents.errors import (
     LocalModelError,
     ModelIntegrityError,
     ModelNotInstalled,
@@ -11,6 +10,7 @@ from ideaforge.local_model.errors import (
     ServerStartError,
     UnknownLocalModel,
 )
+from ideaforge.local_model.catalog import CATALOG, LOCAL_MODEL_INFO, ModelSpec, get_model_spec
 from ideaforge.local_model.server import (
     LocalEndpoint,
     ensure_local_server,

@@ -14,8 +14,8 @@ import os
 from importlib import metadata
 from pathlib import Path
 
+from agents.errors import ModelIntegrityError, ModelNotInstalled
 from ideaforge.local_model.catalog import ModelSpec
-from ideaforge.local_model.errors import ModelIntegrityError, ModelNotInstalled
 from ideaforge.local_model.locking import file_lock
 
 CHUNK = 8 * 1024 * 1024

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ideaforge.local_model.errors import UnknownLocalModel
+from agents.errors import UnknownLocalModel
 
 #: autogen `model_info` for the local models: no tools, no vision, JSON-schema constrained output.
 LOCAL_MODEL_INFO: dict[str, Any] = {

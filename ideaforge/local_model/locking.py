@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ideaforge.local_model.errors import LocalModelError
+from agents.errors import LocalModelError
 
 
 @contextmanager

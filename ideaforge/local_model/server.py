@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.errors import ModelIntegrityError, PortInUseError, ServerStartError
 from config.settings import Settings
 from ideaforge.local_model.assemble import (
     cached_digest_ok,
@@ -26,7 +27,6 @@ from ideaforge.local_model.assemble import (
     verify_model_file,
 )
 from ideaforge.local_model.catalog import LOCAL_MODEL_INFO, ModelSpec, get_model_spec
-from ideaforge.local_model.errors import ModelIntegrityError, PortInUseError, ServerStartError
 from ideaforge.local_model.launch import API_KEY_ENV
 from ideaforge.local_model.locking import file_lock
 from ideaforge.local_model.process import (

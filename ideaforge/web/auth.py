@@ -17,12 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from agents.errors import UnsafeBind
+
 COOKIE = "ideaforge_token"
 OPEN_PATHS = ("/health", "/static/", "/login", "/favicon.ico")
-
-
-class UnsafeBind(Exception):
-    """The server would be reachable beyond this machine without a token."""
 
 
 def is_loopback(host: str) -> bool:

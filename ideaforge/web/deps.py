@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from config.settings import Settings
 from workers.api import Ideaforge
-from workers.keys import Keys
+from workers.store.keys import Keys
 
 
 @dataclass

@@ -6,10 +6,15 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from agents.errors import InvalidBrief, InvalidPayload, RunNotFound, StoreUnavailable
+from agents.errors import (
+    IdeaNotFound,
+    InvalidBrief,
+    InvalidPayload,
+    RunAlreadyFinished,
+    RunNotFound,
+    StoreUnavailable,
+)
 from workers.connection import redact_url
-from workers.store import RunAlreadyFinished
-from workers.verdicts import IdeaNotFound
 
 
 def install_error_handlers(app: FastAPI, redis_url: str) -> None:

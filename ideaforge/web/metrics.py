@@ -19,9 +19,9 @@ from prometheus_client.registry import Collector
 
 from agents.state import TERMINAL_STATUSES, TranscriptEvent
 from config.settings import Settings
-from workers.keys import Keys
 from workers.queue import make_queue
-from workers.store import RunStore
+from workers.store.keys import Keys
+from workers.store.runs import RunStore
 
 LATENCY_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 LOCK_MS = 30_000

@@ -6,8 +6,9 @@ import sys
 
 import uvicorn
 
+from agents.errors import UnsafeBind
 from config.settings import get_settings
-from ideaforge.web.auth import UnsafeBind, check_bind
+from ideaforge.web.auth import check_bind
 from workers.connection import redact_url
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from agents.state import TERMINAL_STATUSES, TranscriptEvent
-from workers.keys import Keys
+from workers.store.keys import Keys
 
 STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 RETRY_MS = 2000

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.context import Prices
-from agents.ranking import Shortlist, build_shortlist
+from agents.ranking import build_shortlist
+from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
 from config.settings import Settings
 from ideaforge.render import _content_summary, run_summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from agents.state import RunState, TranscriptEvent
-from workers.store import RunStore
+from workers.store.runs import RunStore
 
 
 def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEvent]]:

@@ -19,7 +19,7 @@ from config.settings import Settings
 from tests.conftest import run_burst
 from workers.api import Ideaforge
 from workers.jobs import take_turn
-from workers.keys import Keys, turn_job_id
+from workers.store.keys import Keys, turn_job_id
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from agents.errors import ModelIntegrityError, ModelNotInstalled, UnknownLocalModel
 from ideaforge.local_model.assemble import ensure_model_file, find_part_files, model_path
 from ideaforge.local_model.catalog import CATALOG, get_model_spec
-from ideaforge.local_model.errors import ModelIntegrityError, ModelNotInstalled, UnknownLocalModel
 
 from .conftest import PARTS
 

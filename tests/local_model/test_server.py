@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from agents.errors import ModelIntegrityError, PortInUseError, ServerStartError
 from config.settings import Settings
 from ideaforge.local_model import server
-from ideaforge.local_model.errors import ModelIntegrityError, PortInUseError, ServerStartError
 from ideaforge.local_model.process import pid_alive
 from ideaforge.local_model.server import (
     ensure_local_server,

@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from agents.errors import EmbedderMismatch
 from agents.novelty.dedup import (
     Action,
     Candidate,
@@ -18,7 +19,7 @@ from agents.novelty.dedup import (
     resolve_with_verdict,
     run_index,
 )
-from agents.novelty.embedder import EmbedderMismatch, LocalMiniLMEmbedder, idea_text
+from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
 from agents.novelty.index import VectorIndex
 from agents.novelty.same_idea import SameIdeaVerdict
 from agents.state import Idea, RoundStats

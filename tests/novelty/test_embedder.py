@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agents.errors import EmbeddingModelError
 from agents.novelty.embedder import (
     MINILM_DIM,
     Embedder,
-    EmbeddingModelError,
     LocalMiniLMEmbedder,
     default_model_path,
     default_tokenizer_path,

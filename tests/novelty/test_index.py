@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.novelty.embedder import EmbedderMismatch, normalize_rows
+from agents.errors import EmbedderMismatch
+from agents.novelty.embedder import normalize_rows
 from agents.novelty.index import VectorIndex
 
 

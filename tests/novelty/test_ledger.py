@@ -8,7 +8,7 @@ import redis
 
 from agents.novelty.dedup import Action, Candidate, Source, assess
 from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
-from workers.ledger import IdeaLedger, LedgerEntry, NewEntry
+from workers.store.ledger import IdeaLedger, LedgerEntry, NewEntry
 
 pytestmark = pytest.mark.integration
 PREFIX = "iftest"

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from agents.errors import ModelUnavailable
-from agents.novelty.embedder import EmbedderMismatch, OpenAIEmbedder
+from agents.errors import EmbedderMismatch, ModelUnavailable
+from agents.novelty.embedder import OpenAIEmbedder
 
 
 class _Fake(BaseHTTPRequestHandler):

@@ -16,7 +16,7 @@ import yaml
 from agents.brief import parse_brief
 from agents.state import Critique, Idea, RunState, RunStatus, Score, StopReason, Usage
 from config.settings import Settings, get_settings
-from workers.store import RunStore
+from workers.store.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

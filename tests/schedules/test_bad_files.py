@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from agents.errors import ScheduleError
 from ideaforge.cli import app
-from workers.schedules.loader import ScheduleError, load_schedules, parse_schedules
+from workers.schedules.loader import load_schedules, parse_schedules
 
 GOOD: dict[str, Any] = {"cron": "0 2 * * *", "timezone": "Europe/Berlin", "brief": {"topic": "Food waste"}}
 

@@ -9,8 +9,7 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from agents.brief import parse_brief
 from agents.calls import RoleAgent
-from agents.phases import new_run_state
-from agents.state import Critique, Idea, RunState, Score
+from agents.state import Critique, Idea, RunState, Score, new_run_state
 
 MODEL_INFO: dict[str, Any] = {
     "vision": False,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.phases import PHASES, initial_phase
-from agents.state import Phase
+from agents.phases import PHASES
+from agents.state import Phase, first_phase
 from tests.unit.helpers import make_state
 
 
@@ -18,7 +18,7 @@ from tests.unit.helpers import make_state
     ],
 )
 def test_initial_phase_depends_on_strategy(brief: dict[str, object], expected: Phase) -> None:
-    assert initial_phase(make_state(**brief)) is expected
+    assert first_phase(make_state(**brief).brief) is expected
 
 
 def test_phase_table_is_one_cycle_per_round() -> None:

@@ -13,8 +13,8 @@ from agents.state import RunStatus
 from config.settings import Settings
 from tests.conftest import run_burst
 from tests.web.conftest import wait_until
-from workers.keys import Keys
-from workers.store import RunStore
+from workers.store.keys import Keys
+from workers.store.runs import RunStore
 
 BRIEF = {"topic": "Ways to reduce food waste in university cafeterias", "rounds": 1, "ideas_per_round": 3}
 

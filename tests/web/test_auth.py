@@ -11,9 +11,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agents.errors import UnsafeBind
 from config.settings import Settings
 from ideaforge.web.app import create_app
-from ideaforge.web.auth import COOKIE, UnsafeBind, check_bind, is_loopback
+from ideaforge.web.auth import COOKIE, check_bind, is_loopback
 from tests.web.conftest import ROOT, TOKEN, LiveServer, wait_until
 
 PROTECTED = [

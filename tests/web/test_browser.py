@@ -15,8 +15,8 @@ from agents.state import RunStatus
 from config.settings import Settings
 from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.web.conftest import LiveServer
-from workers.keys import Keys
-from workers.store import RunStore
+from workers.store.keys import Keys
+from workers.store.runs import RunStore
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("IDEAFORGE_CHROMIUM", "/usr/bin/chromium")

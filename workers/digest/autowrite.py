@@ -18,7 +18,7 @@ from agents.state import RunState
 from config.settings import Settings
 from workers.digest.build import build_digest
 from workers.digest.markdown import digest_markdown
-from workers.store import RunStore
+from workers.store.runs import RunStore
 
 log = structlog.get_logger("ideaforge.digest")
 WINDOW_S = 24 * 3600

@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 
 from agents.context import Prices
 from agents.dedup import title_words
-from agents.ranking import Shortlist
+from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState
 from config.settings import Settings
-from workers.store import RunStore
+from workers.store.runs import RunStore
 
 DIGEST_VERSION = 1
 

@@ -14,13 +14,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agents.errors import InvalidBrief, TerminalError
+from agents.errors import InvalidBrief, ScheduleError
 from workers.schedules.model import ScheduleSpec
 from workers.schedules.rotation import render_brief, rotation_period
-
-
-class ScheduleError(TerminalError):
-    """A schedules file or schedule name is wrong; the message names the schedule and field."""
 
 
 def _field_errors(exc: ValidationError) -> str:

@@ -9,16 +9,13 @@ from typing import Any
 import redis
 from redis.client import Pipeline
 
-from agents.errors import InvalidPayload, RunNotFound, TerminalError
-from agents.ranking import ELO_MIN_MATCHES, Shortlist, build_shortlist
+from agents.errors import InvalidPayload, RunAlreadyFinished, RunNotFound
+from agents.ranking import ELO_MIN_MATCHES, build_shortlist
+from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
-from workers.keys import Keys
+from workers.store.keys import Keys
 
 Enqueue = Callable[[Pipeline], Any]
-
-
-class RunAlreadyFinished(TerminalError):
-    """The run has stopped already; it cannot be changed."""
 
 
 def _decode(raw: Any) -> str:

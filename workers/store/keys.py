@@ -57,7 +57,7 @@ class Keys:
         return f"{self.prefix}:runs:schedule:{schedule}"
 
     def ledger(self, namespace: str) -> str:
-        """The ledger namespace's key stem; `workers.ledger.IdeaLedger` appends `:entries`, `:vectors`, ..."""
+        """The ledger namespace's key stem; `IdeaLedger` appends `:entries`, `:vectors`, ..."""
         return f"{self.prefix}:ledger:{namespace}"
 
     @property

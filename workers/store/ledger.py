@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from agents.novelty.embedder import Embedder, Matrix, idea_text
 from agents.novelty.index import VectorIndex
 from agents.novelty.prior_art import parse_prior_art
-from workers.keys import Keys
+from workers.store.keys import Keys
 
 Kind = Literal["shortlisted", "accepted", "rejected", "prior_art"]
 KINDS: tuple[Kind, ...] = ("shortlisted", "accepted", "rejected", "prior_art")

@@ -1,0 +1,44 @@
+"""The shortlist: a stopped run's best ideas, ranked (part of the shared vocabulary).
+
+Built by `agents.ranking.build_shortlist` inside the compare-and-set commit that stops a run, and
+stored under `{p}:run:{id}:shortlist`. This JSON shape is the public contract of
+`ideaforge shortlist --format json`, `GET /runs/{id}/shortlist` and `Ideaforge.get_shortlist`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ShortlistEntry(BaseModel):
+    rank: int
+    idea_id: str
+    title: str
+    summary: str
+    angle: str | None = None
+    round: int
+    origin: str
+    parents: list[str] = Field(default_factory=list)
+    novelty: int
+    feasibility: int
+    combined: float
+    elo: float
+    matches: int
+    rationale: str
+    objection: str | None = None
+    novelty_distance: float | None = None
+    verdict: str | None = None
+
+
+class Shortlist(BaseModel):
+    """Stable JSON contract: `ideas` are ranked best first."""
+
+    run_id: str
+    topic: str
+    status: str
+    stop_reason: str | None
+    ranked_by: str  # "elo" or "score"
+    generated: int
+    dropped: int
+    created_at: float
+    ideas: list[ShortlistEntry]
