@@ -149,7 +149,7 @@ def main() -> None:
                 waits.append(start - enq)
             if start and end:
                 turns.append(end - start)
-        model_ms = [e.latency_ms or 0 for s in run_ids for _, e in forge.store.events(s) if e.model]
+        model_ms = [e.latency_ms or 0 for s in run_ids for _, e in forge.events(s) if e.model]
         n_turns = sum(s.step for s in states)
         overhead_ms = (sum(turns) * 1000 - sum(model_ms) / max(1, 1)) / max(1, len(turns))
         rows = [
