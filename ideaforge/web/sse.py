@@ -22,10 +22,12 @@ Render = Callable[[str, TranscriptEvent], dict[str, Any]]
 
 
 def valid_stream_id(value: str) -> bool:
+    """True for a transcript event id (`<ms>` or `<ms>-<seq>`), the form `after` and Last-Event-ID take."""
     return bool(STREAM_ID.match(value))
 
 
 def frame(data: str, *, event: str | None = None, event_id: str | None = None) -> bytes:
+    """One SSE frame (UTF-8): optional `id:` and `event:` lines, one `data:` line per line of `data`."""
     lines = []
     if event_id is not None:
         lines.append(f"id: {event_id}")
