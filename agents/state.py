@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from agents.brief import Brief, Strategy
+from agents.errors import InvalidVerdict
 
 STATE_VERSION: Literal[1] = 1
 
@@ -62,10 +63,41 @@ class Score(BaseModel):
     rationale: str
 
 
+Decision = Literal["accepted", "rejected"]
+_DECISIONS: dict[str, Decision] = {
+    "accept": "accepted",
+    "accepted": "accepted",
+    "reject": "rejected",
+    "rejected": "rejected",
+}
+
+
+def parse_decision(word: str) -> Decision:
+    """A verdict word as stored and printed (the past tense): `accept`/`accepted` -> "accepted",
+    `reject`/`rejected` -> "rejected" (any case, surrounding blanks ignored); else InvalidVerdict."""
+    found = _DECISIONS.get(word.strip().lower())
+    if found is None:
+        raise InvalidVerdict(f"a verdict is 'accept(ed)' or 'reject(ed)', got {word!r}")
+    return found
+
+
+def _decision_word(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return parse_decision(value)
+        except InvalidVerdict as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+DecisionWord = Annotated[Decision, BeforeValidator(_decision_word)]
+"""A pydantic field type: any verdict word in (`accept(ed)`, `reject(ed)`), validated to the past tense."""
+
+
 class Verdict(BaseModel):
     """A person's decision on an idea."""
 
-    decision: Literal["accepted", "rejected"]
+    decision: Decision
     note: str = ""
     at: float
 

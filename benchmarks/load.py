@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 
+from workers.store import as_text
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,7 +49,7 @@ def _ppid(p: Path) -> int:
 def _ts(raw: bytes | None) -> float | None:
     if not raw:
         return None
-    return datetime.strptime(raw.decode().rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+    return datetime.strptime(as_text(raw).rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -130,9 +132,8 @@ def main() -> None:
         run_ids = [forge.submit(brief) for _ in range(args.runs)]
         submit_s = time.monotonic() - t0
         while time.monotonic() - t0 < args.timeout_s:
-            done = sum(
-                int(client.scard(f"ideaforge:runs:status:{s}")) for s in ("finished", "failed", "cancelled")
-            )
+            counts = forge.count_runs()
+            done = sum(counts[s] for s in ("finished", "failed", "cancelled"))
             if done >= args.runs:
                 break
             if int(time.monotonic() - t0) % 15 == 0:
@@ -149,7 +150,7 @@ def main() -> None:
                 waits.append(start - enq)
             if start and end:
                 turns.append(end - start)
-        model_ms = [e.latency_ms or 0 for s in run_ids for _, e in forge.store.events(s) if e.model]
+        model_ms = [e.latency_ms or 0 for s in run_ids for _, e in forge.events(s) if e.model]
         n_turns = sum(s.step for s in states)
         overhead_ms = (sum(turns) * 1000 - sum(model_ms) / max(1, 1)) / max(1, len(turns))
         rows = [

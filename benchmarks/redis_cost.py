@@ -39,6 +39,7 @@ from benchmarks.common import (
     redis_client,
     wait_terminal,
 )
+from workers.store import as_text
 
 BRIEF: dict[str, Any] = {"topic": TOPIC, "rounds": 3, "ideas_per_round": 3}
 FULL_SCANS = {"SCAN", "KEYS"}
@@ -69,7 +70,7 @@ class _CountingPacker:
 
     def pack(self, *args: Any) -> list[bytes]:
         packed = self.inner.pack(*args)
-        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+        name = as_text(args[0])
         _Stats.commands[name.split()[0].upper()] += 1
         _Stats.sent += sum(len(p) for p in packed)
         return list(packed)

@@ -42,7 +42,7 @@ ORCHESTRATION_ONLY = {"stop_check"}
 
 def _phases(store: Any, run_id: str, steps: int) -> dict[int, str]:
     phases = {s: "stop_check" for s in range(steps)}
-    for _eid, event in store.events(run_id):
+    for _eid, event in store.transcripts.read(run_id):
         if event.role != "system" or event.phase in CODE_ONLY:
             phases[event.step] = event.phase
     return phases

@@ -423,7 +423,9 @@ class LedgerKind(StrEnum):
 
 class VerdictChoice(StrEnum):
     accept = "accept"
+    accepted = "accepted"
     reject = "reject"
+    rejected = "rejected"
 
 
 def _namespace(namespace: str | None) -> str:
@@ -540,7 +542,7 @@ def ledger_import(
 def verdict_cmd(
     run_id: str,
     idea_id: str,
-    decision: Annotated[VerdictChoice, typer.Argument(help="accept | reject")],
+    decision: Annotated[VerdictChoice, typer.Argument(help="accept(ed) | reject(ed)")],
     note: Annotated[str, typer.Option("--note", help="Why (kept in the ledger).")] = "",
 ) -> None:
     """Record a person's verdict on an idea: on the run and in the ledger (rejected ideas then block
@@ -548,7 +550,7 @@ def verdict_cmd(
     from workers.verdicts import record_verdict
 
     f = forge()
-    state, entry = record_verdict(f, _ledger(f), run_id, idea_id, decision.value, note)
+    state, entry = record_verdict(f.store, _ledger(f), run_id, idea_id, decision.value, note)
     out.print(f"{idea_id} of run {run_id}: {entry.kind} (ledger {state.brief.namespace}, entry {entry.id})")
 
 

@@ -70,7 +70,7 @@ def schedule_list(fmt: Annotated[OutputFormat, typer.Option("--format")] = Outpu
     settings = get_settings()
     specs = load_schedules(settings.schedules_file)
     f = forge()
-    rows = [schedule_status(f, spec) for spec in specs.values()]
+    rows = [schedule_status(f.store, spec) for spec in specs.values()]
     schedulers = live_schedulers(settings)
     if fmt is OutputFormat.json:
         file = str(settings.schedules_file)
@@ -107,7 +107,7 @@ def schedule_run(
 ) -> None:
     """Fire a schedule now (tonight's brief, slot `manual-…`): for trying a schedule out."""
     specs = load_schedules(get_settings().schedules_file)
-    fired = fire_now(forge(), get_schedule(specs, name))
+    fired = fire_now(forge().submitter, get_schedule(specs, name))
     if quiet:
         sys.stdout.write(fired.run_id + "\n")
     else:
@@ -131,9 +131,8 @@ def digest_command(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
     """The morning digest: runs finished in the window, shortlists, stop reasons, tokens, what is new."""
-    settings = get_settings()
     start = parse_since(since)
-    digest = build_digest(forge().store, settings, since=start)
+    digest = build_digest(forge().store, since=start)
     text = digest.model_dump_json(indent=2) if fmt is DigestFormat.json else digest_markdown(digest)
     if out_file is None:
         sys.stdout.write(text + "\n")

@@ -12,9 +12,9 @@ from typing import Any
 
 from agents.brief import parse_brief
 from config.settings import get_settings
-from workers.api import Ideaforge
+from workers.submit import Submitter
 
 
 def submit_brief(brief: Any) -> str:
     """Validate and submit; returns the new run id (the job's JSON result)."""
-    return Ideaforge(get_settings()).submit(parse_brief(brief))
+    return Submitter.from_settings(get_settings()).submit(parse_brief(brief))

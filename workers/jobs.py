@@ -19,12 +19,10 @@ from agents.errors import InvalidPayload, RetryableError, TerminalError
 from agents.state import Phase
 from config.logging import bind_turn, configure_logging
 from config.settings import Settings, get_settings
-from workers.connection import connect
-from workers.digest.autowrite import after_run_stopped
-from workers.novelty import ledger_index, remember_stopped_run
+from workers.novelty import ledger_index
 from workers.queue import enqueue_turn, make_queue
 from workers.runtime import turn_context
-from workers.store.keys import Keys
+from workers.stopped import on_run_stopped
 from workers.store.runs import RunStore
 
 log = structlog.get_logger("ideaforge.turn")
@@ -39,6 +37,7 @@ def _check_args(run_id: Any, step: Any) -> tuple[str, int]:
 
 
 def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome) -> bool:
+    """Commit the turn (CAS, with the next enqueue); if it stopped the run, the end-of-run work."""
     queue = make_queue(store.r, settings)
     state = outcome.state
     applied = store.commit_turn(
@@ -48,7 +47,7 @@ def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome
         lambda pipe: enqueue_turn(queue, settings, state.run_id, state.step, pipeline=pipe),
     )
     if applied and state.terminal:
-        after_run_stopped(store, settings, state)  # overnight runs: the night's digest file
+        on_run_stopped(settings, store, state)
     return applied
 
 
@@ -58,12 +57,12 @@ def take_turn(run_id: str, step: int) -> dict[str, Any]:
     configure_logging(settings.log_level, settings.log_format)
     run_id, step = _check_args(run_id, step)
     bind_turn(run_id, step)
-    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix), settings.elo_min_matches)
+    store = RunStore.from_settings(settings)
     state = store.load(run_id)
     if state.step != step or state.terminal:
         log.info("turn.skipped", reason="already applied", stored_step=state.step, status=state.status.value)
-        if state.terminal:  # a retry after a crash between commit and ledger write: idempotent
-            remember_stopped_run(settings, store.r, state, store.shortlist(run_id))
+        if state.terminal:  # a retry after a crash between the commit and the end-of-run work
+            on_run_stopped(settings, store, state)
         return {"applied": False, "stored_step": state.step}
     structlog.contextvars.bind_contextvars(round=state.round, phase=state.phase.value)
     started = time.perf_counter()
@@ -84,8 +83,6 @@ def take_turn(run_id: str, step: int) -> dict[str, Any]:
         outcome = fail(state, f"{type(exc).__name__}: {exc}", time.time())
     applied = _commit(store, settings, step, outcome)
     new = outcome.state
-    if applied and new.terminal:
-        remember_stopped_run(settings, store.r, new, store.shortlist(run_id))
     calls = [e for e in outcome.events if e.role != "system"]
     log.info(
         "turn.done",
@@ -112,15 +109,17 @@ def on_turn_failure(job: Job, connection: Any, exc_type: Any, exc_value: Any, tr
     except (InvalidPayload, TypeError, ValueError):
         log.error("turn.bad_payload", job_id=job.id, error=str(exc_value))
         return
-    store = RunStore(connect(settings.redis_url), Keys(settings.key_prefix), settings.elo_min_matches)
+    store = RunStore.from_settings(settings)
     try:
         state = store.load(run_id)
     except TerminalError as exc:
         log.error("turn.failure_unrecorded", run_id=run_id, error=str(exc))
         return
-    if state.step != step or state.terminal:
+    if state.terminal:  # stopped meanwhile: its end-of-run work, unless done already
+        on_run_stopped(settings, store, state)
+        return
+    if state.step != step:
         return
     detail = f"turn {step} ({state.phase.value}) failed after retries: {exc_type.__name__}: {exc_value}"
-    if _commit(store, settings, step, fail(state, detail, time.time())):
-        remember_stopped_run(settings, store.r, store.load(run_id), store.shortlist(run_id))
+    _commit(store, settings, step, fail(state, detail, time.time()))  # does the end-of-run work
     log.error("run.failed", run_id=run_id, step=step, error=detail)

@@ -7,7 +7,8 @@
   so its per-namespace vector index is topped up incrementally rather than reloaded.
 - `remember_run(ledger, state, shortlist)`: when a run stops, its shortlisted ideas go into the ledger
   (kind `shortlisted`, or the person's verdict if one is set), and so does every other idea with a
-  verdict. Keyed by run/idea, so doing it again (a retried job) updates instead of duplicating.
+  verdict. Keyed by run/idea, so doing it again updates instead of duplicating. Called by
+  `workers.stopped.on_run_stopped`.
 """
 
 from __future__ import annotations
@@ -116,15 +117,3 @@ def remember_run(ledger: IdeaLedger, state: RunState, shortlist: Shortlist | Non
             )
         )
     return ledger.add_many(state.brief.namespace, items)
-
-
-def remember_stopped_run(
-    settings: Settings, client: redis.Redis, state: RunState, shortlist: Shortlist | None
-) -> None:
-    """`remember_run` for a job that just committed (or found) a terminal state; never raises."""
-    try:
-        entries = remember_run(ledger_for(settings, client), state, shortlist)
-    except Exception as exc:  # the run is committed; a ledger failure must not fail the turn
-        log.error("ledger.write_failed", run_id=state.run_id, error=f"{type(exc).__name__}: {exc}")
-        return
-    log.info("ledger.remembered", run_id=state.run_id, namespace=state.brief.namespace, entries=len(entries))

@@ -1,6 +1,6 @@
 """A person's verdict on an idea: set on the run state and recorded in the idea ledger.
 
-`record_verdict(forge_or_store, ledger, run_id, idea_id, "accept" | "reject", note)` sets `Idea.verdict`
+`record_verdict(store, ledger, run_id, idea_id, "accept(ed)" | "reject(ed)", note)` sets `Idea.verdict`
 through `RunStore.update` (a turn in flight merges it in; a stopped run's shortlist is rewritten) and
 adds or updates the ledger entry of that run/idea with kind `accepted` / `rejected` and the note.
 Rejected ledger ideas then block similar ideas in later runs of the namespace.
@@ -9,41 +9,25 @@ Rejected ledger ideas then block similar ideas in later runs of the namespace.
 from __future__ import annotations
 
 import time
-from typing import Literal
 
-from agents.errors import IdeaNotFound, InvalidPayload
-from agents.state import RunState, Verdict
-from workers.api import Ideaforge
+from agents.errors import IdeaNotFound
+from agents.state import RunState, Verdict, parse_decision
 from workers.store.ledger import IdeaLedger, LedgerEntry
 from workers.store.runs import RunStore
 
-Decision = Literal["accepted", "rejected"]
-_DECISIONS: dict[str, Decision] = {
-    "accept": "accepted",
-    "accepted": "accepted",
-    "reject": "rejected",
-    "rejected": "rejected",
-}
 MAX_NOTE_CHARS = 2000
 
 
-def parse_decision(decision: str) -> Decision:
-    found = _DECISIONS.get(decision.strip().lower())
-    if found is None:
-        raise InvalidPayload(f"a verdict is 'accept' or 'reject', got {decision!r}")
-    return found
-
-
 def record_verdict(
-    forge_or_store: Ideaforge | RunStore,
+    store: RunStore,
     ledger: IdeaLedger,
     run_id: str,
     idea_id: str,
     decision: str,
     note: str = "",
 ) -> tuple[RunState, LedgerEntry]:
-    """Set the verdict on the run state and in the ledger; returns the new state and the ledger entry."""
-    store = forge_or_store.store if isinstance(forge_or_store, Ideaforge) else forge_or_store
+    """Set the verdict on the run state and in the ledger; returns the new state and the ledger entry.
+    Raises InvalidVerdict (a word other than accept(ed)/reject(ed)), RunNotFound, IdeaNotFound."""
     verdict = Verdict(decision=parse_decision(decision), note=note.strip()[:MAX_NOTE_CHARS], at=time.time())
 
     def change(state: RunState) -> None:

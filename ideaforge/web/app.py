@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1") -> 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        await deps.aredis.aclose()
+        await deps.forge.aclose()
 
     app = FastAPI(
         title="ideaforge",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,12 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.brief import Brief, parse_brief
 from agents.errors import StoreUnavailable
-from agents.state import RunStatus
+from agents.state import DecisionWord, RunStatus
 from ideaforge.render import run_summary
 from ideaforge.web import views
 from ideaforge.web.deps import Deps
 from ideaforge.web.metrics import render_metrics
-from ideaforge.web.queues import queue_report
 from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
 from workers.novelty import ledger_for
 from workers.verdicts import record_verdict
@@ -61,7 +60,7 @@ class VerdictIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["accepted", "rejected"]
+    decision: DecisionWord
     note: str = Field(default="", max_length=2000)
 
 
@@ -112,7 +111,7 @@ def list_runs(
         status=status.value if status else None, schedule=schedule or None, limit=limit, offset=offset
     )
     return {
-        "runs": [views.run_row(s, d.settings) for s in states],
+        "runs": [views.run_row(s) for s in states],
         "limit": limit,
         "offset": offset,
         "next_offset": offset + limit if len(states) == limit else None,
@@ -127,7 +126,7 @@ def list_runs(
 )
 def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
     d = deps(request)
-    return views.run_detail(d.forge.get_run(run_id), d.settings)
+    return views.run_detail(d.forge.get_run(run_id))
 
 
 @router.get(
@@ -153,13 +152,13 @@ async def get_events(
     d = deps(request)
     await run_in_threadpool(d.forge.get_run, run_id)  # 404 for an unknown run
     if follow:
-        stream = transcript_stream(d.aredis, d.keys, run_id, start, views.event_json)
+        stream = transcript_stream(d.forge, run_id, start, views.event_json)
         return StreamingResponse(
             stream,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    entries = await run_in_threadpool(d.forge.store.events, run_id, start, limit)
+    entries = await run_in_threadpool(d.forge.events, run_id, start, limit)
     return JSONResponse(
         {
             "events": [views.event_json(eid, e) for eid, e in entries],
@@ -177,7 +176,7 @@ async def get_events(
 def get_shortlist(request: Request, run_id: RunId) -> dict[str, Any]:
     forge = deps(request).forge
     state = forge.get_run(run_id)
-    return views.shortlist_json(state, forge.store.shortlist(run_id))
+    return views.shortlist_json(*forge.current_shortlist(state))
 
 
 @router.post(
@@ -203,11 +202,11 @@ def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: Verdi
     forge = d.forge
     forge.get_run(run_id)  # 404 before the ledger (and its embedder) is touched
     state, _entry = record_verdict(
-        forge, ledger_for(d.settings, forge.client), run_id, idea_id, verdict.decision, verdict.note
+        forge.store, ledger_for(d.settings, forge.client), run_id, idea_id, verdict.decision, verdict.note
     )
     return {
         "idea": state.idea(idea_id).model_dump(mode="json"),
-        "shortlist": views.shortlist_json(state, forge.store.shortlist(run_id)),
+        "shortlist": views.shortlist_json(*forge.current_shortlist(state)),
     }
 
 
@@ -220,7 +219,7 @@ def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: Verdi
 )
 def queues(request: Request) -> dict[str, Any]:
     d = deps(request)
-    return queue_report(d.forge.client, d.settings)
+    return d.forge.queue_report()
 
 
 @router.get(
@@ -248,4 +247,4 @@ def health(request: Request) -> JSONResponse:
 )
 def metrics(request: Request) -> Response:
     d = deps(request)
-    return Response(render_metrics(d.forge.client, d.settings), media_type=CONTENT_TYPE_LATEST)
+    return Response(render_metrics(d.forge), media_type=CONTENT_TYPE_LATEST)

@@ -15,7 +15,6 @@ from starlette.templating import Jinja2Templates
 from ideaforge.render import age
 from ideaforge.web import views
 from ideaforge.web.auth import COOKIE, token_matches
-from ideaforge.web.queues import queue_report
 from ideaforge.web.routes_api import RunId, deps
 
 router = APIRouter(include_in_schema=False)
@@ -45,22 +44,22 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
 def runs_page(request: Request) -> Response:
     d = deps(request)
     states = d.forge.list_runs(limit=100)
-    return page(request, "runs.html", {"runs": [views.run_row(s, d.settings) for s in states]})
+    return page(request, "runs.html", {"runs": [views.run_row(s) for s in states]})
 
 
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: RunId) -> Response:
     d = deps(request)
     state = d.forge.get_run(run_id)
-    detail = views.run_detail(state, d.settings)
-    shortlist = views.shortlist_json(state, d.forge.store.shortlist(run_id))
+    detail = views.run_detail(state)
+    shortlist = views.shortlist_json(*d.forge.current_shortlist(state))
     return page(request, "run.html", {"run": detail, "shortlist": shortlist})
 
 
 @router.get("/ui/queues", response_class=HTMLResponse)
 def queues_page(request: Request) -> Response:
     d = deps(request)
-    return page(request, "queues.html", {"report": queue_report(d.forge.client, d.settings)})
+    return page(request, "queues.html", {"report": d.forge.queue_report()})
 
 
 def _safe_next(value: str | None) -> str:

@@ -1,7 +1,8 @@
 """Server-Sent Events for a run's transcript: replay after `Last-Event-ID`, then a live tail.
 
-The Redis stream ids are the SSE ids, so a reconnecting browser resumes exactly where it stopped.
-The tail uses redis.asyncio (a blocking XREAD per client would pin a worker thread each).
+The transcript's event ids are the SSE ids, so a reconnecting browser resumes exactly where it
+stopped. The tail is `Ideaforge.tail_events` (asyncio: a blocking read per client would pin a
+worker thread each).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
-
-from agents.state import TERMINAL_STATUSES, TranscriptEvent
-from workers.store.keys import Keys
+from agents.state import TranscriptEvent
+from workers.api import Ideaforge
 
 STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 RETRY_MS = 2000
 
+Render = Callable[[str, TranscriptEvent], dict[str, Any]]
+
 
 def valid_stream_id(value: str) -> bool:
+    """True for a transcript event id (`<ms>` or `<ms>-<seq>`), the form `after` and Last-Event-ID take."""
     return bool(STREAM_ID.match(value))
 
 
 def frame(data: str, *, event: str | None = None, event_id: str | None = None) -> bytes:
+    """One SSE frame (UTF-8): optional `id:` and `event:` lines, one `data:` line per line of `data`."""
     lines = []
     if event_id is not None:
         lines.append(f"id: {event_id}")
@@ -34,32 +37,8 @@ def frame(data: str, *, event: str | None = None, event_id: str | None = None) -
     return ("\n".join(lines) + "\n\n").encode()
 
 
-async def _terminal(client: aioredis.Redis, keys: Keys, run_id: str) -> str | None:
-    async with client.pipeline(transaction=False) as pipe:
-        for status in TERMINAL_STATUSES:
-            pipe.sismember(keys.runs_by_status(status.value), run_id)
-        found = await pipe.execute()
-    for status, member in zip(TERMINAL_STATUSES, found, strict=True):
-        if member:
-            return status.value
-    return None
-
-
-Render = Callable[[str, TranscriptEvent], dict[str, Any]]
-
-
-def _frames(entries: list[tuple[Any, dict[bytes, bytes]]], render: Render) -> tuple[list[bytes], str | None]:
-    out, last = [], None
-    for raw_id, fields in entries:
-        last = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-        event = TranscriptEvent.model_validate_json(fields[b"e"])
-        out.append(frame(json.dumps(render(last, event)), event_id=last))
-    return out, last
-
-
 async def transcript_stream(
-    client: aioredis.Redis,
-    keys: Keys,
+    forge: Ideaforge,
     run_id: str,
     after: str,
     render: Render,
@@ -67,23 +46,16 @@ async def transcript_stream(
     block_ms: int = 1000,
     heartbeat_s: float = 15.0,
 ) -> AsyncIterator[bytes]:
-    """Yield SSE frames: every event after `after`, live, then one `end` frame once the run stopped."""
-    key = keys.events(run_id)
-    last = after
+    """Yield SSE frames: every event after `after`, live, then one `end` frame once the run stopped
+    (`{"status": <terminal status>}`); a comment line every `heartbeat_s` seconds of silence."""
     idle = 0
     yield f"retry: {RETRY_MS}\n\n".encode()
-    while True:
-        # read the status first: a stopped run's events were all committed with its final state
-        status = await _terminal(client, keys, run_id)
-        found = await client.xread({key: last}, block=None if status else block_ms, count=500)
-        entries = [entry for _stream, batch in found or [] for entry in batch]
-        frames, newest = _frames(entries, render)
-        for chunk in frames:
-            yield chunk
-        last = newest or last
-        if status is not None and not entries:
-            yield frame(json.dumps({"status": status}), event="end")
+    async for batch in forge.tail_events(run_id, after, block_ms=block_ms):
+        for event_id, event in batch.events:
+            yield frame(json.dumps(render(event_id, event)), event_id=event_id)
+        if batch.stopped is not None:
+            yield frame(json.dumps({"status": batch.stopped.value}), event="end")
             return
-        idle = 0 if entries else idle + 1
+        idle = 0 if batch.events else idle + 1
         if idle and idle % max(1, int(heartbeat_s * 1000 // block_ms)) == 0:
             yield b": keep-alive\n\n"

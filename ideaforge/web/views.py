@@ -1,34 +1,29 @@
-"""JSON shapes the API and the dashboard share (built on `render.run_summary`)."""
+"""JSON shapes the API and the dashboard share (built on `render.run_summary`).
+
+Costs are the run's stored ones (USD, counted per model request as it returned): a float, or None
+(JSON null) when some request's price was unknown; the pages show that as "unknown", never $0.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agents.context import Prices
-from agents.ranking import build_shortlist
 from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
-from config.settings import Settings
 from ideaforge.render import _content_summary, run_summary
 
 
-def prices(settings: Settings) -> Prices:
-    return Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
+def _usd(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
-def cost(state: RunState, settings: Settings) -> float:
-    p = prices(settings)
-    return round(sum(p.cost(u.prompt_tokens, u.completion_tokens) for u in state.usage.values()), 6)
+def run_row(state: RunState) -> dict[str, Any]:
+    """A run in listings: `render.run_summary` plus its cost (`cost_usd`: float | None)."""
+    return {**run_summary(state), "cost_usd": _usd(state.cost_usd)}
 
 
-def run_row(state: RunState, settings: Settings) -> dict[str, Any]:
-    """A run in listings: `render.run_summary` plus its cost."""
-    return {**run_summary(state), "cost_usd": cost(state, settings)}
-
-
-def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
+def run_detail(state: RunState) -> dict[str, Any]:
     """The summary plus usage and cost per role, the idea pool, the deny-list and errors."""
-    p = prices(settings)
     usage = {
         role: {
             "calls": u.calls,
@@ -36,7 +31,7 @@ def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
             "prompt_tokens": u.prompt_tokens,
             "completion_tokens": u.completion_tokens,
             "tokens": u.total_tokens,
-            "cost_usd": round(p.cost(u.prompt_tokens, u.completion_tokens), 6),
+            "cost_usd": None if u.unpriced_calls else _usd(u.cost_usd),
         }
         for role, u in state.usage.items()
     }
@@ -44,7 +39,7 @@ def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
         **run_summary(state),
         "ideas_per_round": state.brief.ideas_per_round,
         "usage_by_role": usage,
-        "cost_usd": round(sum(u["cost_usd"] for u in usage.values()), 6),
+        "cost_usd": _usd(state.cost_usd),
         "terminal": state.terminal,
         "deny": state.deny,
         "errors": state.errors,
@@ -57,7 +52,7 @@ def event_json(event_id: str, event: TranscriptEvent) -> dict[str, Any]:
     return {"id": event_id, **event.model_dump(mode="json"), "summary": _content_summary(event)[:300]}
 
 
-def shortlist_json(state: RunState, stored: Shortlist | None) -> dict[str, Any]:
-    """The stored shortlist once the run stopped; until then the current ranking, marked provisional."""
-    shortlist = stored if stored is not None else build_shortlist(state)
-    return {"final": stored is not None, **shortlist.model_dump(mode="json")}
+def shortlist_json(shortlist: Shortlist, final: bool) -> dict[str, Any]:
+    """A shortlist as `Ideaforge.current_shortlist` gives it: `final` false while the run goes on
+    (the current ranking, provisional)."""
+    return {"final": final, **shortlist.model_dump(mode="json")}

@@ -10,7 +10,7 @@ from workers.store.runs import RunStore
 
 def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEvent]]:
     state = store.load(run_id)
-    events = [e for _, e in store.events(run_id)]
+    events = [e for _, e in store.transcripts.read(run_id)]
     turn_events = [e for e in events if e.content not in ("cancel requested",)]
     steps = [e.step for e in turn_events]
     # Steps appear in order, each committed step at least once, none skipped.
@@ -25,7 +25,7 @@ def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEv
     dupes = {k: n for k, n in seen.items() if n > 1}
     detail = [
         (eid, e.step, e.role, e.idea_id, e.kind, round(e.ts, 3), e.content[:60])
-        for eid, e in store.events(run_id)
+        for eid, e in store.transcripts.read(run_id)
         if (e.step, e.role, e.idea_id, e.prompt_hash) in dupes or e.model is None
     ]
     assert not dupes, f"{run_id}: duplicated turns {dupes}: {detail}"

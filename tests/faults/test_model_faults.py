@@ -93,4 +93,4 @@ def test_exhausted_retries_fail_the_run_with_the_reason(fake_model: FakeModelSer
     assert any(e.kind == "error" and "failed after retries" in e.content for e in events)
     assert forge.get_shortlist(run_id) is not None  # every stop writes a shortlist
     assert fake_model.state.requests["judge"] == 2 * 3 * 4  # 2 ideas, 3 client tries, 4 turn tries
-    assert forge.store.r.llen(f"rq:queue:{settings.queue_name}") == 0
+    assert forge.client.llen(f"rq:queue:{settings.queue_name}") == 0

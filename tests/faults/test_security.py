@@ -95,7 +95,7 @@ def test_api_key_never_stored_logged_or_transcribed(
     logs = submit.stdout + submit.stderr + worker.stdout + worker.stderr
     assert b"turn.done" in logs or b"DEBUG" in logs.upper()  # debug logs were on
     assert SECRET.encode() not in logs
-    transcript = "\n".join(e.model_dump_json() for _, e in forge.store.events(run_id))
+    transcript = "\n".join(e.model_dump_json() for _, e in forge.events(run_id))
     assert SECRET not in transcript
 
 

@@ -27,8 +27,8 @@ def _assert_clean_stop(forge: Ideaforge, run_id: str, status: str, reason: str) 
     assert forge.get_shortlist(run_id) is not None
     assert events[-1].content.startswith(f"run stopped: {reason}")
     queue = f"rq:queue:{forge.settings.queue_name}"
-    assert forge.store.r.llen(queue) == 0
-    assert not forge.store.r.exists(f"rq:job:{turn_job_id(run_id, state.step)}")  # nothing after the stop
+    assert forge.client.llen(queue) == 0
+    assert not forge.client.exists(f"rq:job:{turn_job_id(run_id, state.step)}")  # nothing after the stop
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_cancel_while_a_turn_is_in_flight(env: dict[str, str], fake_model: FakeM
     cancelled: list[int] = []
 
     def cancel_mid_turn() -> None:  # RQ workers need the main thread (signals): the canceller moves
-        wait_for(lambda: forge.store.r.hget(job_key, "status") == b"started", timeout=20, what="turn")
+        wait_for(lambda: forge.client.hget(job_key, "status") == b"started", timeout=20, what="turn")
         cancelled.append(forge.cancel(run_id).step)
 
     canceller = threading.Thread(target=cancel_mid_turn)

@@ -129,7 +129,7 @@ def test_ledger_persists_across_runs_and_a_rejected_idea_blocks_its_near_copy(
     assert len(ledger.entries("team-a")) == len(entries)
     [flour] = by_title(forge.get_run(first), FLOUR[0])
     state, entry = record_verdict(
-        forge, ledger, first, flour, "reject", note="tried in 2019; bakers refused it"
+        forge.store, ledger, first, flour, "reject", note="tried in 2019; bakers refused it"
     )
     assert state.idea(flour).verdict is not None and state.idea(flour).verdict.decision == "rejected"  # type: ignore[union-attr]
     assert (

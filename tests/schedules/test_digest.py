@@ -42,6 +42,7 @@ def _seed(settings: Settings) -> float:
         schedule="nightly",
         slot="2025-01-02T02:00:00+01:00",
         tokens=(10_000, 2_000),
+        cost_usd=8.0,
     )
     seed_run(
         store,
@@ -57,12 +58,11 @@ def _seed(settings: Settings) -> float:
 
 def test_digest_window_and_new_versus_repeats(settings: Settings) -> None:
     now = _seed(settings)
-    settings = settings.model_copy(update={"prompt_price_per_1k": 0.5, "completion_price_per_1k": 1.5})
-    digest = build_digest(Ideaforge(settings).store, settings, since=now - 24 * H, until=now)
+    digest = build_digest(Ideaforge(settings).store, since=now - 24 * H, until=now)
     assert [r.run_id for r in digest.runs] == ["new1", "other1"]  # finished in the window, oldest first
     run = digest.runs[0]
     assert (run.status, run.stop_reason, run.schedule) == ("finished", "rounds_done", "nightly")
-    assert run.tokens == 12_000 and run.cost_usd == 5.0 + 3.0
+    assert run.tokens == 12_000 and run.cost_usd == 8.0  # the run's stored cost, not recomputed
     assert run.new == ["Folded census garden"]
     seen = {i.title: i.seen_before_in for i in run.shortlist}
     assert seen == {
@@ -87,9 +87,23 @@ def test_digest_window_and_new_versus_repeats(settings: Settings) -> None:
     assert "- Swarm compost relays — dropped by the filter (duplicate: same idea as i1)" in md
     assert "**Stopped:** finished (rounds_done: 1 of 1 rounds done)" in md
     assert "$8.0000" in md
-    wider = build_digest(Ideaforge(settings).store, settings, since=now - 48 * H, until=now)
+    wider = build_digest(Ideaforge(settings).store, since=now - 48 * H, until=now)
     assert [r.run_id for r in wider.runs] == ["last1", "new1", "other1"]
     assert wider.runs[0].new == ["Quiet ledger exchange", "Swarm compost relay"]
+
+
+def test_unknown_cost_is_reported_as_unknown_not_zero(settings: Settings) -> None:
+    """A run with a request of unknown price has cost None; the totals and Markdown say `unknown`."""
+    store = Ideaforge(settings).store
+    now = time.time()
+    seed_run(store, "priced", topic="A", titles=["One idea"], finished_at=now - 2 * H, cost_usd=0.25)
+    seed_run(store, "unpriced", topic="B", titles=["Two idea"], finished_at=now - H, cost_usd=None)
+    digest = build_digest(store, since=now - 24 * H, until=now)
+    assert [r.cost_usd for r in digest.runs] == [0.25, None]
+    assert digest.totals["cost_usd"] is None
+    md = digest_markdown(digest)
+    assert "**cost** $0.2500" in md and "**cost** unknown" in md and "tokens · unknown" in md
+    assert "$0.0000" not in md
 
 
 def test_digest_cli_formats_and_file(settings: Settings, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_racing_threads_fire_a_slot_once(settings: Settings, redis_client: redis
     def go() -> None:
         forge = Ideaforge(settings, client=redis.Redis.from_url(settings.redis_url))
         barrier.wait()
-        results.append(fire_slot(forge, NIGHTLY, fire))
+        results.append(fire_slot(forge.submitter, NIGHTLY, fire))
 
     threads = [threading.Thread(target=go) for _ in range(6)]
     for t in threads:
@@ -72,7 +72,7 @@ def test_racing_threads_fire_a_slot_once(settings: Settings, redis_client: redis
 
 def test_two_tickers_same_moment_one_run_and_the_run_completes(settings: Settings) -> None:
     now = dt.datetime(2025, 1, 2, 7, 5, tzinfo=dt.UTC)  # 02:05 in New York
-    a, b = Ticker(Ideaforge(settings), SPEC), Ticker(Ideaforge(settings), SPEC)
+    a, b = Ticker(Ideaforge(settings).submitter, SPEC), Ticker(Ideaforge(settings).submitter, SPEC)
     fired = a.tick(now) + b.tick(now) + a.tick(now + dt.timedelta(seconds=15)) + b.tick(now)
     assert len(fired) == 1
     run_burst(settings)

@@ -13,7 +13,6 @@ from agents.state import RunStatus
 from config.settings import Settings
 from tests.conftest import run_burst
 from tests.web.conftest import wait_until
-from workers.store.keys import Keys
 from workers.store.runs import RunStore
 
 BRIEF = {"topic": "Ways to reduce food waste in university cafeterias", "rounds": 1, "ideas_per_round": 3}
@@ -26,7 +25,7 @@ def submit(client: httpx.Client, **changes: object) -> str:
 
 
 def store(settings: Settings) -> RunStore:
-    return RunStore(redis.Redis.from_url(settings.redis_url), Keys(settings.key_prefix))
+    return RunStore.from_settings(settings, redis.Redis.from_url(settings.redis_url))
 
 
 def test_submit_list_show_and_finish(client: httpx.Client, settings: Settings) -> None:
@@ -243,7 +242,7 @@ def test_metrics_count_runs_turns_tokens_and_latency_without_double_counting(
     assert first[("ideaforge_runs", (("status", "queued"),))] == 1
     assert first[("ideaforge_queue_depth", (("queue", settings.queue_name),))] == 1
     state = store(settings).load(finished)
-    calls = [e for _, e in store(settings).events(finished) if e.role != "system"]
+    calls = [e for _, e in store(settings).transcripts.read(finished) if e.role != "system"]
     turns = sum(v for (name, _), v in first.items() if name == "ideaforge_turns_total")
     assert turns == len(calls) == sum(u.calls for u in state.usage.values())
     for role, usage in state.usage.items():

@@ -15,7 +15,6 @@ from agents.state import RunStatus
 from config.settings import Settings
 from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.web.conftest import LiveServer
-from workers.store.keys import Keys
 from workers.store.runs import RunStore
 
 pytestmark = pytest.mark.browser
@@ -45,7 +44,7 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 
 
 def store(settings: Settings) -> RunStore:
-    return RunStore(redis.Redis.from_url(settings.redis_url), Keys(settings.key_prefix))
+    return RunStore.from_settings(settings, redis.Redis.from_url(settings.redis_url))
 
 
 def submit(live_server: LiveServer, **brief: object) -> str:
@@ -79,7 +78,7 @@ def test_transcript_is_live_and_accept_is_persisted(
     expect(page.locator('[data-field="status"]')).to_have_text("finished")
     expect(page.locator("#live")).to_have_text("(run stopped)")
     assert page.evaluate("window.__samePage") is True  # no reload: it all came over the live stream
-    assert turn_lines(page) == len(store(settings).events(run_id))
+    assert turn_lines(page) == len(store(settings).transcripts.read(run_id))
     generator = page.locator("#transcript details.turn", has=page.locator(".phase", has_text="generate"))
     generator.first.locator("summary").click()
     expect(generator.first.locator("pre.answer")).to_contain_text('"ideas"')

@@ -2,7 +2,7 @@
 
 One Markdown file per night, named after the slot's local date (`digest-YYYY-MM-DD.md`), holding
 every run that finished in the 24 hours before; the night's last run leaves the complete file.
-Called from workers/jobs.py where a turn commits a stopped run; agents/ knows nothing of it.
+Called once per stopped run by workers/stopped.py (`on_run_stopped`); agents/ knows nothing of it.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def write_night_digest(store: RunStore, settings: Settings, state: RunState) -> 
         return None
     night = night_for(state)
     now = time.time()
-    digest = build_digest(store, settings, since=now - WINDOW_S, until=now)
+    digest = build_digest(store, since=now - WINDOW_S, until=now)
     text = digest_markdown(digest, title=f"ideaforge digest — night of {night.isoformat()}")
     folder = Path(settings.digest_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,11 +49,3 @@ def write_night_digest(store: RunStore, settings: Settings, state: RunState) -> 
     tmp.replace(path)
     log.info("digest.written", path=str(path), run_id=state.run_id, runs=len(digest.runs))
     return path
-
-
-def after_run_stopped(store: RunStore, settings: Settings, state: RunState) -> None:
-    """The hook: never lets a digest problem fail the turn that stopped the run."""
-    try:
-        write_night_digest(store, settings, state)
-    except Exception as exc:
-        log.error("digest.write_failed", run_id=state.run_id, error=f"{type(exc).__name__}: {exc}")

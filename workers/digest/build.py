@@ -2,7 +2,7 @@
 
 "New" and "repeat" use a normalized title (lower-case words without stop words, as a set) against
 the shortlists of every earlier run in the same idea-ledger namespace. Ideas the run's own novelty
-filter dropped as duplicates are listed as repeats too. (The novelty engine will add embeddings.)
+filter dropped as duplicates are listed as repeats too. The runs and shortlists come from the store.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.context import Prices
 from agents.dedup import title_words
 from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState
-from config.settings import Settings
 from workers.store.runs import RunStore
 
 DIGEST_VERSION = 1
@@ -58,7 +56,7 @@ class DigestRun(BaseModel):
     rounds: int
     tokens: int
     tokens_by_role: dict[str, int]
-    cost_usd: float
+    cost_usd: float | None  # USD; None = unknown (some model request had no known price)
     generated: int
     shortlist: list[DigestIdea] = Field(default_factory=list)
     new: list[str] = Field(default_factory=list)  # titles that did not appear on earlier shortlists
@@ -82,29 +80,15 @@ class Digest(BaseModel):
             "new": sum(len(r.new) for r in self.runs),
             "repeats": sum(len(r.repeats) for r in self.runs),
             "tokens": sum(r.tokens for r in self.runs),
-            "cost_usd": round(sum(r.cost_usd for r in self.runs), 6),
+            "cost_usd": total_cost([r.cost_usd for r in self.runs]),
         }
 
 
-def _all_runs(store: RunStore, until: float) -> list[RunState]:
-    ids = [
-        i.decode() if isinstance(i, bytes) else str(i)
-        for i in store.r.zrangebyscore(store.keys.runs, 0, until)
-    ]
-    if not ids:
-        return []
-    raws = store.r.mget([store.keys.run(i) for i in ids])
-    return [RunState.model_validate_json(raw) for raw in raws if raw is not None]
-
-
-def _shortlists(store: RunStore, runs: list[RunState]) -> dict[str, Shortlist]:
-    done = [r.run_id for r in runs if r.terminal]
-    if not done:
-        return {}
-    raws = store.r.mget([store.keys.shortlist(i) for i in done])
-    return {
-        i: Shortlist.model_validate_json(raw) for i, raw in zip(done, raws, strict=True) if raw is not None
-    }
+def total_cost(costs: list[float | None]) -> float | None:
+    """The sum in USD (rounded to 6 places), or None (unknown) when any part is unknown."""
+    if any(c is None for c in costs):
+        return None
+    return round(sum(c for c in costs if c is not None), 6)
 
 
 def _seen_titles(earlier: list[RunState], shortlists: dict[str, Shortlist]) -> dict[frozenset[str], str]:
@@ -117,9 +101,7 @@ def _seen_titles(earlier: list[RunState], shortlists: dict[str, Shortlist]) -> d
     return seen
 
 
-def digest_run(
-    run: RunState, shortlists: dict[str, Shortlist], earlier: list[RunState], prices: Prices
-) -> DigestRun:
+def digest_run(run: RunState, shortlists: dict[str, Shortlist], earlier: list[RunState]) -> DigestRun:
     """One run's digest entry; `earlier` are the runs created before it (any namespace)."""
     seen = _seen_titles([r for r in earlier if r.brief.namespace == run.brief.namespace], shortlists)
     shortlist = shortlists.get(run.run_id)
@@ -162,7 +144,7 @@ def digest_run(
         rounds=run.round,
         tokens=run.total_tokens,
         tokens_by_role={role: u.total_tokens for role, u in run.usage.items()},
-        cost_usd=round(sum(prices.cost(u.prompt_tokens, u.completion_tokens) for u in run.usage.values()), 6),
+        cost_usd=total_cost([run.cost_usd]),
         generated=len(run.ideas),
         shortlist=ideas,
         new=[i.title for i in ideas if i.new],
@@ -170,11 +152,11 @@ def digest_run(
     )
 
 
-def build_digest(store: RunStore, settings: Settings, since: float, until: float | None = None) -> Digest:
-    """Every run that finished in [since, until], oldest first, compared with earlier runs."""
+def build_digest(store: RunStore, since: float, until: float | None = None) -> Digest:
+    """Every run that finished in [since, until] (epoch seconds; `until` defaults to now), oldest
+    first, compared with the shortlists of runs created before it."""
     until = until if until is not None else time.time()
-    runs = _all_runs(store, until)
-    prices = Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
+    runs = store.created_until(until)
     finished = sorted(
         (
             r
@@ -183,9 +165,9 @@ def build_digest(store: RunStore, settings: Settings, since: float, until: float
         ),
         key=lambda r: r.finished_at or 0.0,
     )
-    shortlists = _shortlists(store, runs)
+    shortlists = store.shortlists([r.run_id for r in runs if r.terminal])
     out = []
     for run in finished:
         earlier = [r for r in runs if r.created_at < run.created_at]
-        out.append(digest_run(run, shortlists, earlier, prices))
+        out.append(digest_run(run, shortlists, earlier))
     return Digest(since=since, until=until, generated_at=time.time(), runs=out)

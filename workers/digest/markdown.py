@@ -7,6 +7,11 @@ import datetime as dt
 from workers.digest.build import Digest, DigestRun
 
 
+def format_cost(usd: float | None) -> str:
+    """`$0.0123` (4 decimals), or `unknown` when some request's price was unknown (never $0)."""
+    return "unknown" if usd is None else f"${usd:.4f}"
+
+
 def _when(ts: float | None) -> str:
     if ts is None:
         return "—"
@@ -24,7 +29,8 @@ def _run_section(run: DigestRun) -> list[str]:
         f"- **Tokens:** {run.tokens:,} "
         + "("
         + ", ".join(f"{role} {n:,}" for role, n in sorted(run.tokens_by_role.items()))
-        + f") · **cost** ${run.cost_usd:.4f} · {run.generated} ideas generated in {run.rounds} round(s)",
+        + f") · **cost** {format_cost(run.cost_usd)}"
+        + f" · {run.generated} ideas generated in {run.rounds} round(s)",
         "",
         "### Shortlist",
         "",
@@ -55,7 +61,7 @@ def digest_markdown(digest: Digest, title: str | None = None) -> str:
         "",
         f"Runs finished {_when(digest.since)} – {_when(digest.until)}: **{t['runs']}** · "
         f"{t['shortlisted']} shortlisted ideas, **{t['new']} new**, {t['repeats']} repeats · "
-        f"{t['tokens']:,} tokens · ${t['cost_usd']:.4f}",
+        f"{t['tokens']:,} tokens · {format_cost(t['cost_usd'])}",
         "",
     ]
     if not digest.runs:

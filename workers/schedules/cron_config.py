@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from rq import cron
 
-from workers.api import Ideaforge
 from workers.schedules.firing import Ticker
 from workers.schedules.loader import load_schedules
 from workers.schedules.scheduler import active_context
+from workers.submit import Submitter
 
 _context = active_context()
 if _context is None:
@@ -22,7 +22,9 @@ if _context is None:
 
 _settings = _context.settings
 _ticker = Ticker(
-    Ideaforge(_settings), load_schedules(_settings.schedules_file), tick_s=_settings.scheduler_tick_s
+    Submitter.from_settings(_settings),
+    load_schedules(_settings.schedules_file),
+    tick_s=_settings.scheduler_tick_s,
 )
 
 

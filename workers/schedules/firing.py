@@ -1,8 +1,8 @@
-"""Fire a schedule: claim its slot once in Redis (SET NX), then `Ideaforge.submit` tonight's brief.
+"""Fire a schedule: claim its slot once in Redis (`ScheduleSlots.claim`), then submit tonight's brief.
 
-Two scheduler processes (or a retried tick) may both see a slot due; only the one whose
-`SET NX {prefix}:schedule:{name}:slot:{slot}` succeeds submits, so a slot fires at most once.
-The claim key then holds the run id and expires after SLOT_TTL_S.
+Two scheduler processes (or a retried tick) may both see a slot due; only the one whose claim
+succeeds submits, so a slot fires at most once. The claim then holds the run id (see
+workers/store/schedules.py).
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ import redis
 import structlog
 
 from agents.errors import IdeaforgeError
-from workers.api import Ideaforge
 from workers.schedules.model import ScheduleSpec
 from workers.schedules.rotation import render_brief
 from workers.schedules.timing import UTC, last_fire, next_fire, night_of, slot_id
+from workers.store.schedules import ScheduleSlots
+from workers.submit import Submitter
 
 log = structlog.get_logger("ideaforge.schedule")
-
-SLOT_TTL_S = 35 * 24 * 3600
-CLAIMING = "claiming"
 
 
 @dataclass(frozen=True)
@@ -32,39 +30,35 @@ class Fired:
     run_id: str
 
 
-def slot_key(forge: Ideaforge, name: str, slot: str) -> str:
-    return f"{forge.store.keys.schedule(name)}:slot:{slot}"
+def slots_of(submitter: Submitter) -> ScheduleSlots:
+    """The slot claims in the submitter's Redis, under its key prefix."""
+    return ScheduleSlots(submitter.store.r, submitter.store.keys)
 
 
-def claim(forge: Ideaforge, name: str, slot: str) -> bool:
-    """True for exactly one caller per (schedule, slot)."""
-    return bool(forge.client.set(slot_key(forge, name, slot), CLAIMING, nx=True, ex=SLOT_TTL_S))
-
-
-def fire_slot(forge: Ideaforge, spec: ScheduleSpec, fire_time: dt.datetime) -> Fired | None:
+def fire_slot(submitter: Submitter, spec: ScheduleSpec, fire_time: dt.datetime) -> Fired | None:
     """Submit the run for this slot unless someone fired it already; None when already fired."""
     slot = slot_id(fire_time)
-    if not claim(forge, spec.name, slot):
+    slots = slots_of(submitter)
+    if not slots.claim(spec.name, slot):
         log.info("schedule.already_fired", schedule=spec.name, slot=slot)
         return None
-    key = slot_key(forge, spec.name, slot)
     try:
-        run_id = forge.submit(render_brief(spec, night_of(fire_time), slot))
+        run_id = submitter.submit(render_brief(spec, night_of(fire_time), slot))
     except BaseException:
-        forge.client.delete(key)  # let the next tick try this slot again
+        slots.release(spec.name, slot)  # let the next tick try this slot again
         raise
-    forge.client.set(key, run_id, ex=SLOT_TTL_S)
+    slots.record(spec.name, slot, run_id)
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id)
     return Fired(spec.name, slot, run_id)
 
 
-def fire_now(forge: Ideaforge, spec: ScheduleSpec, now: dt.datetime | None = None) -> Fired:
+def fire_now(submitter: Submitter, spec: ScheduleSpec, now: dt.datetime | None = None) -> Fired:
     """Fire by hand (`ideaforge schedule run NAME`): a `manual-…` slot, no claim, and the brief of
     the next scheduled night (what `schedule list` shows as tonight), so you test what will run."""
     now = (now or dt.datetime.now(UTC)).astimezone(spec.tz)
     slot = f"manual-{slot_id(now)}"
     night = night_of(next_fire(spec.cron, spec.tz, now))
-    run_id = forge.submit(render_brief(spec, night, slot))
+    run_id = submitter.submit(render_brief(spec, night, slot))
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id, manual=True)
     return Fired(spec.name, slot, run_id)
 
@@ -85,8 +79,8 @@ def due_slot(spec: ScheduleSpec, now: dt.datetime, min_window_s: float = 0.0) ->
 class Ticker:
     """What the scheduler does on every tick: fire each schedule's due slot once."""
 
-    def __init__(self, forge: Ideaforge, specs: dict[str, ScheduleSpec], tick_s: float = 15.0) -> None:
-        self.forge = forge
+    def __init__(self, submitter: Submitter, specs: dict[str, ScheduleSpec], tick_s: float = 15.0) -> None:
+        self.submitter = submitter
         self.specs = specs
         self.min_window_s = 2 * tick_s
         self._seen: dict[str, str] = {}  # schedule → last slot handled by this process
@@ -99,7 +93,7 @@ class Ticker:
                 when = due_slot(spec, now, self.min_window_s)
                 if when is None or self._seen.get(spec.name) == slot_id(when):
                     continue
-                result = fire_slot(self.forge, spec, when)
+                result = fire_slot(self.submitter, spec, when)
                 self._seen[spec.name] = slot_id(when)
                 if result is not None:
                     fired.append(result)

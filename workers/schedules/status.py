@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from workers.api import Ideaforge
 from workers.schedules.model import ScheduleSpec
 from workers.schedules.rotation import tonight
 from workers.schedules.timing import UTC, next_fire, night_of
+from workers.store.runs import RunStore
 
 
-def schedule_status(forge: Ideaforge, spec: ScheduleSpec, now: dt.datetime | None = None) -> dict[str, Any]:
+def schedule_status(store: RunStore, spec: ScheduleSpec, now: dt.datetime | None = None) -> dict[str, Any]:
     """The stable JSON shape of one schedule in `schedule list --format json`."""
     now = now or dt.datetime.now(UTC)
     upcoming = next_fire(spec.cron, spec.tz, now)
     items = tonight(spec, night_of(upcoming))
-    last = forge.list_runs(schedule=spec.name, limit=1)
+    last = store.list_runs(schedule=spec.name, limit=1)
     last_run = None
     if last:
         run = last[0]

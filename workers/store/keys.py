@@ -1,28 +1,33 @@
-"""Every Redis key ideaforge uses, in one place. All keys start with the configured prefix.
+"""Every Redis key ideaforge uses, in one place. All keys start with the configured prefix `{p}`.
+Only the modules of `workers/store/` read or write them: `runs.py` the run keys and the run index,
+`events.py` the transcripts, `ledger.py` the ledger, `metrics.py`, `schedules.py` and `workers.py` theirs.
 
 | key | type | what |
 |---|---|---|
 | {p}:run:{id} | string (JSON) | the RunState, versioned; its `step` is the compare-and-set guard |
 | {p}:run:{id}:events | stream | the transcript: one entry per event, field `e` = TranscriptEvent JSON |
-| {p}:run:{id}:shortlist | string (JSON) | the Shortlist, written when the run stops |
-| {p}:runs | sorted set | run ids scored by creation time (the run index) |
+| {p}:run:{id}:shortlist | string (JSON) | the Shortlist, written in the commit that stops the run |
+| {p}:run:{id}:stopped | string | end-of-run work: `claimed` (600 s TTL) while it runs, then `done` |
+| {p}:runs | sorted set | run ids scored by creation time, epoch seconds (the run index) |
 | {p}:runs:status:{status} | set | run ids by status |
 | {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
 | {p}:ledger:namespaces | set | every ledger namespace that has held an entry |
 | {p}:ledger:{ns}:entries | hash | entry id -> LedgerEntry JSON (title, summary, kind, run/idea, note) |
-| {p}:ledger:{ns}:vectors | hash | ledger entry id -> float32 little-endian embedding |
+| {p}:ledger:{ns}:vectors | hash | entry id -> float32 little-endian embedding |
 | {p}:ledger:{ns}:order | sorted set | entry ids by sequence number (insertion order, incremental loads) |
 | {p}:ledger:{ns}:seq | string | last ledger sequence number handed out (INCR) |
-| {p}:ledger:{ns}:origin | hash | `run_id/idea_id` or `kind/<sha1 of text>` -> entry id (idempotent writes) |
+| {p}:ledger:{ns}:origin | hash | `run_id/idea_id` or `kind/<sha1 of text>` -> entry id (idempotent adds) |
 | {p}:ledger:{ns}:epoch | string | bumped by forget and kind changes; cached ledger indexes reload in full |
-| {p}:schedule:* | see workers/schedules | schedule slots fired (no double firing) |
-| {p}:workers | set | names of live ideaforge workers (see workers/recovery.py) |
+| {p}:schedule:{name}:slot:{slot} | string, 35-day TTL | `claiming`, then the run id: a slot fires once |
+| {p}:workers | set | names of live ideaforge workers |
 | {p}:worker:{name}:alive | string, short TTL | a worker's liveness beat; expired = the worker is dead |
-| {p}:metrics:counters | hash | turns, tokens, latency buckets from transcripts (ideaforge/web/metrics.py) |
-| {p}:metrics:cursor | hash | run id → last transcript event id already counted |
+| {p}:metrics:counters | hash | turns, tokens, latency buckets folded from transcripts |
+| {p}:metrics:cursor | hash | run id -> last transcript event id already counted |
 | {p}:metrics:done | set | finished runs whose transcript is fully counted |
-| {p}:metrics:lock | string | held (30 s at most) by the scrape that is folding |
-RQ's own keys (`rq:*`) hold the queue; its job ids are `turn-{run_id}-{step}`.
+| {p}:metrics:lock | string, 30 s TTL | held by the scrape that is folding |
+
+RQ's own keys (`rq:*`) hold the queue; they are read only through RQ's API (`queue.py`, `workers.py`);
+turn job ids are `turn-{run_id}-{step}`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ _TURN_JOB_ID = re.compile(r"^turn-([A-Za-z0-9-]{1,64})-(\d{1,9})$")
 
 @dataclass(frozen=True)
 class Keys:
+    """The key names under `prefix` (IDEAFORGE_KEY_PREFIX); see the table above."""
+
     prefix: str = "ideaforge"
 
     def run(self, run_id: str) -> str:
@@ -46,6 +53,9 @@ class Keys:
     def shortlist(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}:shortlist"
 
+    def stopped(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:stopped"
+
     @property
     def runs(self) -> str:
         return f"{self.prefix}:runs"
@@ -56,16 +66,16 @@ class Keys:
     def runs_by_schedule(self, schedule: str) -> str:
         return f"{self.prefix}:runs:schedule:{schedule}"
 
-    def ledger(self, namespace: str) -> str:
-        """The ledger namespace's key stem; `IdeaLedger` appends `:entries`, `:vectors`, ..."""
-        return f"{self.prefix}:ledger:{namespace}"
+    def ledger(self, namespace: str, part: str) -> str:
+        """One key of a ledger namespace; `part` is entries, vectors, order, seq, origin or epoch."""
+        return f"{self.prefix}:ledger:{namespace}:{part}"
 
     @property
     def ledger_namespaces(self) -> str:
         return f"{self.prefix}:ledger:namespaces"
 
-    def schedule(self, name: str) -> str:
-        return f"{self.prefix}:schedule:{name}"
+    def schedule_slot(self, name: str, slot: str) -> str:
+        return f"{self.prefix}:schedule:{name}:slot:{slot}"
 
     @property
     def workers(self) -> str:
@@ -75,6 +85,7 @@ class Keys:
         return f"{self.prefix}:worker:{name}:alive"
 
     def metrics(self, part: str) -> str:
+        """counters, cursor, done or lock."""
         return f"{self.prefix}:metrics:{part}"
 
 

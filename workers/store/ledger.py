@@ -1,13 +1,7 @@
 """The cross-run idea ledger in Redis: shortlisted, accepted, rejected and prior-art ideas per namespace.
 
-Keys (all under a caller-given `prefix`, e.g. `ideaforge`; `{ns}` is the namespace):
-- `{prefix}:ledger:namespaces`        set    every namespace that has held an entry
-- `{prefix}:ledger:{ns}:entries`      hash   entry id -> LedgerEntry JSON (no vector)
-- `{prefix}:ledger:{ns}:vectors`      hash   entry id -> float32 little-endian vector bytes
-- `{prefix}:ledger:{ns}:order`        zset   entry id -> sequence number (insertion order)
-- `{prefix}:ledger:{ns}:seq`          string last sequence number handed out (INCR)
-- `{prefix}:ledger:{ns}:origin`       hash   `run_id/idea_id` or `prior_art/<sha1>` -> entry id
-- `{prefix}:ledger:{ns}:epoch`        string bumped by every forget; a cached index reloads in full
+Its keys (`{prefix}:ledger:namespaces` and `{prefix}:ledger:{ns}:entries|vectors|order|seq|origin|epoch`)
+are listed, with their types, in `workers/store/keys.py`.
 
 Search loads a namespace's vectors lazily into one `VectorIndex` per (namespace, embedder model id)
 and afterwards fetches only entries with a higher sequence number. Entries embedded by another model
@@ -30,6 +24,7 @@ from pydantic import BaseModel, Field
 from agents.novelty.embedder import Embedder, Matrix, idea_text
 from agents.novelty.index import VectorIndex
 from agents.novelty.prior_art import parse_prior_art
+from workers.store import as_text
 from workers.store.keys import Keys
 
 Kind = Literal["shortlisted", "accepted", "rejected", "prior_art"]
@@ -70,10 +65,6 @@ def _bytes(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
 
 
-def _str(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 @dataclass
 class _Cached:
     index: VectorIndex
@@ -90,9 +81,6 @@ class IdeaLedger:
         self.prefix = prefix
         self.keys = Keys(prefix)
         self._cache: dict[str, _Cached] = {}
-
-    def _k(self, ns: str, name: str) -> str:
-        return f"{self.keys.ledger(ns)}:{name}"
 
     # --- writing -------------------------------------------------------------------------------
     def add(
@@ -117,27 +105,27 @@ class IdeaLedger:
             if item.kind not in KINDS:
                 raise ValueError(f"unknown ledger kind {item.kind!r}")
         origins = [self._origin(i) for i in items]
-        known = self.r.hmget(self._k(namespace, "origin"), origins)
+        known = self.r.hmget(self.keys.ledger(namespace, "origin"), origins)
         out: list[LedgerEntry | None] = [None] * len(items)
         fresh: list[int] = []
         for n, (item, existing) in enumerate(zip(items, known, strict=True)):
             if existing is None:
                 fresh.append(n)
                 continue
-            entry = self.get(namespace, _str(existing))
+            entry = self.get(namespace, as_text(existing))
             if entry is None:  # forgotten meanwhile: add it again
                 fresh.append(n)
                 continue
             changed = entry.kind != item.kind
             entry = entry.model_copy(update={"kind": item.kind, "note": item.note or entry.note})
-            self.r.hset(self._k(namespace, "entries"), entry.id, entry.model_dump_json())
+            self.r.hset(self.keys.ledger(namespace, "entries"), entry.id, entry.model_dump_json())
             if changed:  # cached indexes carry the kind as a tag: make them reload
-                self.r.incr(self._k(namespace, "epoch"))
+                self.r.incr(self.keys.ledger(namespace, "epoch"))
             out[n] = entry
         if fresh:
             texts = [idea_text(items[n].title, items[n].summary) for n in fresh]
             vectors = self.embedder.embed(texts)
-            last = int(self.r.incrby(self._k(namespace, "seq"), len(fresh)))
+            last = int(self.r.incrby(self.keys.ledger(namespace, "seq"), len(fresh)))
             pipe = self.r.pipeline(transaction=True)
             pipe.sadd(self.keys.ledger_namespaces, namespace)
             for j, n in enumerate(fresh):
@@ -147,10 +135,11 @@ class IdeaLedger:
                     summary=item.summary.strip(), run_id=item.run_id, idea_id=item.idea_id,
                     model_id=self.embedder.model_id, note=item.note, seq=last - len(fresh) + 1 + j,
                 )  # fmt: skip
-                pipe.hset(self._k(namespace, "entries"), entry.id, entry.model_dump_json())
-                pipe.hset(self._k(namespace, "vectors"), entry.id, vectors[j].astype("<f4").tobytes())
-                pipe.zadd(self._k(namespace, "order"), {entry.id: entry.seq})
-                pipe.hset(self._k(namespace, "origin"), origins[n], entry.id)
+                pipe.hset(self.keys.ledger(namespace, "entries"), entry.id, entry.model_dump_json())
+                vector = vectors[j].astype("<f4").tobytes()
+                pipe.hset(self.keys.ledger(namespace, "vectors"), entry.id, vector)
+                pipe.zadd(self.keys.ledger(namespace, "order"), {entry.id: entry.seq})
+                pipe.hset(self.keys.ledger(namespace, "origin"), origins[n], entry.id)
                 out[n] = entry
             pipe.execute()
         return [e for e in out if e is not None]
@@ -168,12 +157,12 @@ class IdeaLedger:
         if entry is None:
             return False
         pipe = self.r.pipeline(transaction=True)
-        pipe.hdel(self._k(namespace, "entries"), entry_id)
-        pipe.hdel(self._k(namespace, "vectors"), entry_id)
-        pipe.zrem(self._k(namespace, "order"), entry_id)
+        pipe.hdel(self.keys.ledger(namespace, "entries"), entry_id)
+        pipe.hdel(self.keys.ledger(namespace, "vectors"), entry_id)
+        pipe.zrem(self.keys.ledger(namespace, "order"), entry_id)
         origin = NewEntry(entry.title, entry.summary, entry.kind, entry.run_id, entry.idea_id)
-        pipe.hdel(self._k(namespace, "origin"), self._origin(origin))
-        pipe.incr(self._k(namespace, "epoch"))
+        pipe.hdel(self.keys.ledger(namespace, "origin"), self._origin(origin))
+        pipe.incr(self.keys.ledger(namespace, "epoch"))
         pipe.execute()
         return True
 
@@ -183,47 +172,47 @@ class IdeaLedger:
 
     def import_text(self, namespace: str, text: str, filename: str = "", kind: Kind = "prior_art") -> int:
         items = parse_prior_art(text, filename)
-        before = self.r.hlen(self._k(namespace, "entries"))
+        before = self.r.hlen(self.keys.ledger(namespace, "entries"))
         for start in range(0, len(items), 256):
             chunk = items[start : start + 256]
             self.add_many(namespace, [NewEntry(i.title, i.summary, kind) for i in chunk])
-        return int(self.r.hlen(self._k(namespace, "entries"))) - int(before)
+        return int(self.r.hlen(self.keys.ledger(namespace, "entries"))) - int(before)
 
     # --- reading -------------------------------------------------------------------------------
     def get(self, namespace: str, entry_id: str) -> LedgerEntry | None:
-        raw = self.r.hget(self._k(namespace, "entries"), entry_id)
+        raw = self.r.hget(self.keys.ledger(namespace, "entries"), entry_id)
         return LedgerEntry.model_validate_json(raw) if raw else None
 
     def entries(
         self, namespace: str, kind: Kind | None = None, limit: int | None = None
     ) -> list[LedgerEntry]:
         """Entries in insertion order (newest last), optionally of one kind."""
-        ids: list[bytes] = [_bytes(i) for i in self.r.zrange(self._k(namespace, "order"), 0, -1)]  # type: ignore[arg-type]
-        raws = self.r.hmget(self._k(namespace, "entries"), ids) if ids else []
+        ids: list[bytes] = [_bytes(i) for i in self.r.zrange(self.keys.ledger(namespace, "order"), 0, -1)]  # type: ignore[arg-type]
+        raws = self.r.hmget(self.keys.ledger(namespace, "entries"), ids) if ids else []
         entries = [LedgerEntry.model_validate_json(r) for r in raws if r]
         if kind is not None:
             entries = [e for e in entries if e.kind == kind]
         return entries[-limit:] if limit else entries
 
     def namespaces(self) -> list[str]:
-        return sorted(_str(m) for m in self.r.smembers(self.keys.ledger_namespaces))
+        return sorted(as_text(m) for m in self.r.smembers(self.keys.ledger_namespaces))
 
     def index(self, namespace: str) -> VectorIndex:
         """The namespace's vectors of this embedder's model, loaded lazily and topped up incrementally."""
-        epoch = int(self.r.get(self._k(namespace, "epoch")) or 0)
+        epoch = int(self.r.get(self.keys.ledger(namespace, "epoch")) or 0)
         cached = self._cache.get(namespace)
         if cached is None or cached.epoch != epoch or cached.index.model_id != self.embedder.model_id:
             index = VectorIndex(self.embedder.model_id, self.embedder.dim, namespace=namespace)
             cached = self._cache[namespace] = _Cached(index, 0, epoch)
         found: Any = self.r.zrangebyscore(
-            self._k(namespace, "order"), f"({cached.last_seq}", "+inf", withscores=True
+            self.keys.ledger(namespace, "order"), f"({cached.last_seq}", "+inf", withscores=True
         )
         rows: list[tuple[bytes, float]] = [(_bytes(m), float(sc)) for m, sc in found]
         if not rows:
             return cached.index
         ids = [r[0] for r in rows]
-        raws = self.r.hmget(self._k(namespace, "entries"), ids)
-        vecs = self.r.hmget(self._k(namespace, "vectors"), ids)
+        raws = self.r.hmget(self.keys.ledger(namespace, "entries"), ids)
+        vecs = self.r.hmget(self.keys.ledger(namespace, "vectors"), ids)
         keys: list[str] = []
         labels: list[str] = []
         tags: list[str] = []

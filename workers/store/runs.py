@@ -1,25 +1,27 @@
-"""The run store: run state, transcript streams, run index and shortlists in Redis."""
+"""The run store: run state, the run index, shortlists and end-of-run markers in Redis (transcripts
+are `events.EventLog`, reached as `RunStore.transcripts`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from redis.client import Pipeline
 
 from agents.errors import InvalidPayload, RunAlreadyFinished, RunNotFound
-from agents.ranking import ELO_MIN_MATCHES, build_shortlist
+from agents.ranking import build_shortlist
 from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
+from config.settings import Settings
+from workers.connection import connect
+from workers.store import as_text
+from workers.store.events import EventLog
 from workers.store.keys import Keys
 
 Enqueue = Callable[[Pipeline], Any]
-
-
-def _decode(raw: Any) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
+STOPPED_CLAIM_S = 600  # an end-of-run claim whose holder crashed expires after this (seconds)
 
 
 def merge_external(current: RunState, new: RunState) -> None:
@@ -33,10 +35,28 @@ def merge_external(current: RunState, new: RunState) -> None:
 
 
 class RunStore:
-    def __init__(self, client: redis.Redis, keys: Keys, elo_min_matches: int = ELO_MIN_MATCHES) -> None:
+    """Runs under `keys` on `client` (a plain `redis.Redis`, decode_responses=False).
+
+    `elo_min_matches`: a shortlist ranks by Elo once every candidate has played this many matches
+    (else by the Judge's scores); the live ranking and the stored final shortlist both use it.
+    Build it with `RunStore.from_settings` so that it is the configured value.
+    """
+
+    def __init__(self, client: redis.Redis, keys: Keys, *, elo_min_matches: int) -> None:
         self.r = client
         self.keys = keys
-        self.elo_min_matches = elo_min_matches  # shortlists rank by Elo once every candidate has these
+        self.elo_min_matches = elo_min_matches
+        self.transcripts = EventLog(client, keys)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> RunStore:
+        """The store of `settings` (key prefix, `elo_min_matches`); `client` defaults to the process's
+        shared connection to `settings.redis_url`."""
+        return cls(
+            client if client is not None else connect(settings.redis_url),
+            Keys(settings.key_prefix),
+            elo_min_matches=settings.elo_min_matches,
+        )
 
     # --- reading -------------------------------------------------------------------------------
     def load(self, run_id: str) -> RunState:
@@ -48,9 +68,6 @@ class RunStore:
         except ValueError as exc:
             raise InvalidPayload(f"stored state of run {run_id} is unreadable: {exc}") from None
 
-    def exists(self, run_id: str) -> bool:
-        return bool(self.r.exists(self.keys.run(run_id)))
-
     def list_runs(
         self, *, status: str | None = None, schedule: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[RunState]:
@@ -59,10 +76,10 @@ class RunStore:
             raw_ids: Any = self.r.zrevrange(self.keys.runs_by_schedule(schedule), 0, -1)
         else:
             raw_ids = self.r.zrevrange(self.keys.runs, 0, -1)
-        ids = [_decode(i) for i in raw_ids]
+        ids = [as_text(i) for i in raw_ids]
         if status:
             raw_members: Any = self.r.smembers(self.keys.runs_by_status(status))
-            members = {_decode(m) for m in raw_members}
+            members = {as_text(m) for m in raw_members}
             ids = [i for i in ids if i in members]
         ids = ids[offset : offset + limit]
         if not ids:
@@ -70,7 +87,17 @@ class RunStore:
         raws = self.r.mget([self.keys.run(i) for i in ids])
         return [RunState.model_validate_json(raw) for raw in raws if raw is not None]
 
+    def created_until(self, until: float) -> list[RunState]:
+        """Every run created at or before `until` (epoch seconds), oldest first."""
+        raw_ids: Any = self.r.zrangebyscore(self.keys.runs, 0, until)
+        ids = [as_text(i) for i in raw_ids]
+        if not ids:
+            return []
+        raws = self.r.mget([self.keys.run(i) for i in ids])
+        return [RunState.model_validate_json(raw) for raw in raws if raw is not None]
+
     def count_by_status(self) -> dict[str, int]:
+        """Run count per status value (every `RunStatus`, zeros included)."""
         with self.r.pipeline(transaction=False) as pipe:
             for status in RunStatus:
                 pipe.scard(self.keys.runs_by_status(status.value))
@@ -78,31 +105,22 @@ class RunStore:
         return {status.value: int(n) for status, n in zip(RunStatus, counts, strict=True)}
 
     def shortlist(self, run_id: str) -> Shortlist | None:
+        """The stored (final) shortlist, written when the run stopped; None before."""
         raw = self.r.get(self.keys.shortlist(run_id))
         return Shortlist.model_validate_json(raw) if raw is not None else None
 
-    def events(
-        self, run_id: str, after: str = "-", count: int | None = None
-    ) -> list[tuple[str, TranscriptEvent]]:
-        start = "-" if after in ("-", "0", "0-0") else f"({after}"
-        entries: Any = self.r.xrange(self.keys.events(run_id), min=start, max="+", count=count)
-        return [(_decode(eid), TranscriptEvent.model_validate_json(fields[b"e"])) for eid, fields in entries]
+    def shortlists(self, run_ids: list[str]) -> dict[str, Shortlist]:
+        """The stored shortlists of those of `run_ids` that have one."""
+        if not run_ids:
+            return {}
+        raws = self.r.mget([self.keys.shortlist(i) for i in run_ids])
+        found = zip(run_ids, raws, strict=True)
+        return {i: Shortlist.model_validate_json(raw) for i, raw in found if raw is not None}
 
-    def follow(
-        self, run_id: str, after: str = "0-0", block_ms: int = 1000, stop: Callable[[], bool] | None = None
-    ) -> Iterator[tuple[str, TranscriptEvent] | None]:
-        """Yield events as they arrive (blocking XREAD); yields None on each idle timeout."""
-        key = self.keys.events(run_id)
-        last = after
-        while not (stop and stop()):
-            found: Any = self.r.xread({key: last}, block=block_ms, count=100)
-            if not found:
-                yield None
-                continue
-            for _stream, entries in found:
-                for eid, fields in entries:
-                    last = _decode(eid)
-                    yield last, TranscriptEvent.model_validate_json(fields[b"e"])
+    def live_shortlist(self, state: RunState) -> Shortlist:
+        """The ranking of `state` as it stands, with this store's `elo_min_matches` (what the final
+        shortlist will be if the run stops now)."""
+        return build_shortlist(state, min_matches=self.elo_min_matches)
 
     # --- writing -------------------------------------------------------------------------------
     def _write_state(self, pipe: Pipeline, state: RunState, previous: RunStatus | None) -> None:
@@ -112,12 +130,7 @@ class RunStore:
                 pipe.srem(self.keys.runs_by_status(previous.value), state.run_id)
             pipe.sadd(self.keys.runs_by_status(state.status.value), state.run_id)
         if state.status in TERMINAL_STATUSES:
-            shortlist = build_shortlist(state, min_matches=self.elo_min_matches)
-            pipe.set(self.keys.shortlist(state.run_id), shortlist.model_dump_json())
-
-    def _append_events(self, pipe: Pipeline, run_id: str, events: list[TranscriptEvent]) -> None:
-        for event in events:
-            pipe.xadd(self.keys.events(run_id), {"e": event.model_dump_json()})
+            pipe.set(self.keys.shortlist(state.run_id), self.live_shortlist(state).model_dump_json())
 
     def create(self, state: RunState, events: list[TranscriptEvent], enqueue: Enqueue) -> None:
         """Store a new run, its first events and the enqueue of its first turn, atomically."""
@@ -130,7 +143,7 @@ class RunStore:
             pipe.zadd(self.keys.runs, {state.run_id: state.created_at})
             if state.brief.schedule:
                 pipe.zadd(self.keys.runs_by_schedule(state.brief.schedule), {state.run_id: state.created_at})
-            self._append_events(pipe, state.run_id, events)
+            self.transcripts.append(pipe, state.run_id, events)
             enqueue(pipe)
             pipe.execute()
 
@@ -162,7 +175,7 @@ class RunStore:
                     merge_external(current, new_state)
                     pipe.multi()
                     self._write_state(pipe, new_state, current.status)
-                    self._append_events(pipe, new_state.run_id, events)
+                    self.transcripts.append(pipe, new_state.run_id, events)
                     if enqueue_next is not None and not new_state.terminal:
                         enqueue_next(pipe)
                     pipe.execute()
@@ -185,8 +198,7 @@ class RunStore:
                     pipe.multi()
                     pipe.set(key, state.model_dump_json())
                     if state.terminal:
-                        shortlist = build_shortlist(state, min_matches=self.elo_min_matches)
-                        pipe.set(self.keys.shortlist(run_id), shortlist.model_dump_json())
+                        pipe.set(self.keys.shortlist(run_id), self.live_shortlist(state).model_dump_json())
                     pipe.execute()
                     return state
                 except redis.WatchError:
@@ -200,19 +212,31 @@ class RunStore:
             state.updated_at = time.time()
 
         state = self.update(run_id, change)
-        self.r.xadd(
-            self.keys.events(run_id),
-            {
-                "e": TranscriptEvent(
-                    run_id=run_id,
-                    step=state.step,
-                    round=state.round,
-                    phase=state.phase.value,
-                    role="system",
-                    kind="system",
-                    content="cancel requested",
-                    ts=time.time(),
-                ).model_dump_json()
-            },
+        self.transcripts.add(
+            run_id,
+            TranscriptEvent(
+                run_id=run_id,
+                step=state.step,
+                round=state.round,
+                phase=state.phase.value,
+                role="system",
+                kind="system",
+                content="cancel requested",
+                ts=time.time(),
+            ),
         )
         return state
+
+    # --- end of run (see workers/stopped.py) ---------------------------------------------------
+    def claim_stopped(self, run_id: str, ttl_s: int = STOPPED_CLAIM_S) -> bool:
+        """True for one caller: the end-of-run work of `run_id` is its to do. The claim expires after
+        `ttl_s` seconds unless `finish_stopped` made it permanent (a crash in between: redo later)."""
+        return bool(self.r.set(self.keys.stopped(run_id), "claimed", nx=True, ex=ttl_s))
+
+    def finish_stopped(self, run_id: str) -> None:
+        """The end-of-run work of `run_id` is done: the marker stays for good."""
+        self.r.set(self.keys.stopped(run_id), "done")
+
+    def release_stopped(self, run_id: str) -> None:
+        """The end-of-run work failed in part: let the next caller do it again (its parts are idempotent)."""
+        self.r.delete(self.keys.stopped(run_id))

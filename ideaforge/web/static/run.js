@@ -8,6 +8,9 @@ let refreshTimer = null;
 
 function clock(ts) { return new Date(ts * 1000).toLocaleTimeString(); }
 
+// a cost in USD, or "unknown" (null: some model request had no known price), never $0
+function usd(value) { return value == null ? "unknown" : "$" + value.toFixed(4); }
+
 function turnNode(e) {
   if (e.role === "system") {
     return el("div", { class: "turn system kind-" + e.kind, "data-event-id": e.id },
@@ -88,7 +91,7 @@ function renderRun(run) {
   setField("progress", "round " + run.round + "/" + run.rounds + " · " + run.phase);
   setField("ideas", run.ideas_alive + " alive · " + run.ideas_dropped + " dropped");
   setField("tokens", String(run.tokens));
-  setField("cost", "$" + run.cost_usd.toFixed(4));
+  setField("cost", usd(run.cost_usd));
   setField("stop", run.stop_reason ? run.stop_reason + " (" + run.stop_detail + ")" : "—");
   document.getElementById("cancel").hidden = run.terminal || run.cancel_requested;
   document.getElementById("cancel-note").textContent =
@@ -96,7 +99,7 @@ function renderRun(run) {
   replaceChildren(document.getElementById("usage-body"), Object.entries(run.usage_by_role).map(([role, u]) =>
     el("tr", {}, el("td", {}, role), el("td", { class: "num" }, u.calls), el("td", { class: "num" }, u.failures),
       el("td", { class: "num" }, u.prompt_tokens), el("td", { class: "num" }, u.completion_tokens),
-      el("td", { class: "num" }, "$" + u.cost_usd.toFixed(4)))));
+      el("td", { class: "num" }, usd(u.cost_usd)))));
   const pool = run.ideas.map(ideaNode);
   replaceChildren(document.getElementById("pool"), pool.length ? pool : [el("p", { class: "empty muted" }, "No ideas yet.")]);
 }

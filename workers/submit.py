@@ -1,0 +1,58 @@
+"""Submission: a brief becomes a stored run whose first turn is on the queue, in one transaction.
+
+Every door submits through `Submitter.submit`: the facade (`workers.api.Ideaforge.submit`, used by
+the CLI and the HTTP API), queue intake (`workers.intake.submit_brief`) and the schedules.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis
+
+from agents.brief import Brief, parse_brief
+from agents.ids import new_run_id
+from agents.state import TranscriptEvent, new_run_state
+from config.settings import Settings
+from workers.queue import enqueue_turn, make_queue
+from workers.store.runs import RunStore
+
+
+class Submitter:
+    """Submits briefs to `store` with `settings` (queue name, retries, default ledger namespace)."""
+
+    def __init__(self, settings: Settings, store: RunStore) -> None:
+        self.settings = settings
+        self.store = store
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> Submitter:
+        """A submitter on `RunStore.from_settings(settings, client)`."""
+        return cls(settings, RunStore.from_settings(settings, client))
+
+    def submit(self, brief: Brief | dict[str, Any]) -> str:
+        """Validate (`InvalidBrief` on a broken rule), store the run and enqueue its first turn
+        atomically; returns the new run id. A brief without a namespace gets the configured one."""
+        if not isinstance(brief, Brief):
+            brief = parse_brief(brief)
+        if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
+            brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
+        now = time.time()
+        state = new_run_state(brief, new_run_id(), now)
+        created = TranscriptEvent(
+            run_id=state.run_id,
+            step=0,
+            round=1,
+            phase=state.phase.value,
+            role="system",
+            kind="system",
+            content=f"run created: strategy {brief.strategy.value}, {brief.rounds} rounds, "
+            f"{brief.ideas_per_round} ideas per round",
+            ts=now,
+        )
+        queue = make_queue(self.store.r, self.settings)
+        self.store.create(
+            state, [created], lambda pipe: enqueue_turn(queue, self.settings, state.run_id, 0, pipeline=pipe)
+        )
+        return state.run_id
