@@ -43,10 +43,21 @@ app.add_typer(schedules.schedule_app, name="schedule")
 app.add_typer(ledger.ledger_app, name="ledger")
 
 
-def main() -> None:
-    """The console script: configure logging from the settings, then run the command line."""
-    from config.logging import configure_logging
+@app.callback()
+def _configure_logging(ctx: typer.Context) -> None:
+    # Runs before a command, never for `--help` (structlog's console renderer takes ~60 ms to import);
+    # only under `main`, as before (tests invoking `app` in-process keep their own logging).
+    if ctx.obj == _CONSOLE_SCRIPT:
+        from config.logging import configure_logging
 
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    app()
+        settings = get_settings()
+        configure_logging(settings.log_level, settings.log_format)
+
+
+_CONSOLE_SCRIPT = "console-script"
+
+
+def main() -> None:
+    """The console script (`ideaforge`, `python -m ideaforge`): logging from the settings, then the
+    command line."""
+    app(obj=_CONSOLE_SCRIPT)
