@@ -285,7 +285,7 @@ def turn_jobs(client: redis.Redis, run_id: str, steps: int, timeout: float = 30.
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
-    from workers.store.keys import turn_job_id
+    from workers.queue import turn_job_id
 
     ids = [turn_job_id(run_id, s) for s in range(steps)]
     deadline = time.time() + timeout

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 import redis.asyncio as aioredis
 
 from agents.brief import Brief
+from agents.errors import InvalidPayload
 from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
 from config.settings import Settings, get_settings
@@ -48,6 +49,12 @@ class MetricsSnapshot:
     queue_depth: int
     counters: dict[tuple[str, ...], float]
     latency_buckets_s: tuple[float, ...]
+
+if TYPE_CHECKING:
+    from workers.digest.build import Digest
+    from workers.schedules.firing import Fired
+    from workers.schedules.model import ScheduleSpec
+    from workers.store.ledger import IdeaLedger, LedgerEntry
 
 
 class Ideaforge:
@@ -181,3 +188,113 @@ class Ideaforge:
         )
 
     # --- CLI-side operations (ledger, verdicts, schedules, digest) ---
+    # Heavy modules (numpy and the embedder via the ledger, the model client via the digest, RQ's
+    # worker and cron scheduler) are imported inside the methods, so importing the facade stays light.
+    def redis_location(self) -> str:
+        """The configured Redis URL without its password, for messages and logs."""
+        from workers.connection import redact_url
+
+        return redact_url(self.settings.redis_url)
+
+    def _ledger(self) -> IdeaLedger:
+        from workers.novelty import ledger_for
+
+        return ledger_for(self.settings, self.client)
+
+    def ledger_entries(
+        self, namespace: str, *, kind: str | None = None, limit: int | None = None
+    ) -> list[LedgerEntry]:
+        """A namespace's ledger entries, oldest first; only those of `kind` (shortlisted, accepted,
+        rejected, prior_art) if given; only the newest `limit` if given."""
+        return self._ledger().entries(namespace, kind=kind, limit=limit)  # type: ignore[arg-type]
+
+    def ledger_search(self, namespace: str, text: str, *, k: int = 5) -> list[tuple[LedgerEntry, float]]:
+        """The `k` ledger entries nearest to `text` with their cosine similarity (-1..1), nearest first.
+        Embeds `text` now (loads the embedder; raises EmbeddingModelError if it cannot)."""
+        return self._ledger().search(namespace, text, k=k)
+
+    def ledger_forget(self, namespace: str, entry_id: str) -> bool:
+        """Remove one ledger entry for good; False if the namespace holds no such entry."""
+        return self._ledger().forget(namespace, entry_id)
+
+    def import_prior_art(self, namespace: str, text: str, filename: str) -> tuple[int, int]:
+        """Import a prior-art corpus (Markdown, text or JSONL, told apart by `filename`'s suffix, else
+        sniffed) as ledger entries of kind prior_art. Returns (entries added, entries already known).
+        Raises InvalidPayload, naming `filename`, when the text does not parse or holds no entries."""
+        from agents.novelty.prior_art import parse_prior_art
+
+        try:
+            items = parse_prior_art(text, filename)
+        except ValueError as exc:
+            raise InvalidPayload(f"{filename}: {exc}") from None
+        if not items:
+            raise InvalidPayload(f"{filename} holds no entries (an empty file, or only comments)")
+        added = self._ledger().import_text(namespace, text, filename)
+        return added, len(items) - added
+
+    def record_verdict(
+        self, run_id: str, idea_id: str, decision: str, note: str = ""
+    ) -> tuple[RunState, LedgerEntry]:
+        """A person's verdict on an idea: set on the run (kept through later turns; a stopped run's
+        shortlist is rewritten) and in the idea ledger. `decision` is accept/accepted or
+        reject/rejected; stored in the past tense. Returns the new state and the ledger entry.
+        Raises RunNotFound (checked before the ledger's embedder loads), IdeaNotFound, InvalidPayload."""
+        from workers.verdicts import record_verdict
+
+        self.store.load(run_id)
+        return record_verdict(self.store, self._ledger(), run_id, idea_id, decision, note)
+
+    def digest(self, since: float, until: float | None = None) -> Digest:
+        """The morning digest of runs that stopped between `since` and `until` (Unix seconds; until
+        defaults to now): their shortlists, stop reasons, tokens, and which ideas are new."""
+        from workers.digest.build import build_digest
+
+        return build_digest(self.store, since=since, until=until)
+
+    @staticmethod
+    def digest_markdown(digest: Digest) -> str:
+        """A digest as a Markdown document."""
+        from workers.digest.markdown import digest_markdown
+
+        return digest_markdown(digest)
+
+    def schedules(self) -> dict[str, ScheduleSpec]:
+        """The schedules of `settings.schedules_file` by name (no Redis needed).
+        Raises ScheduleError for a missing or invalid file."""
+        from workers.schedules.loader import load_schedules
+
+        return load_schedules(self.settings.schedules_file)
+
+    def schedule_status(self, spec: ScheduleSpec) -> dict[str, Any]:
+        """One schedule's next fire, tonight's rotation and last run (the JSON of `schedule list`)."""
+        from workers.schedules.status import schedule_status
+
+        return schedule_status(self.store, spec)
+
+    def live_schedulers(self) -> list[str]:
+        """Names of the ideaforge cron schedulers registered in Redis (exactly one should run)."""
+        from workers.schedules.scheduler import live_schedulers
+
+        return live_schedulers(self.settings)
+
+    def fire_schedule(self, name: str) -> Fired:
+        """Fire schedule `name` now (tonight's brief, slot `manual-…`); the run is queued.
+        Raises ScheduleError for an unknown name or a bad schedules file."""
+        from workers.schedules.firing import fire_now
+        from workers.schedules.loader import get_schedule
+
+        return fire_now(self.submitter, get_schedule(self.schedules(), name))
+
+    def run_scheduler(self, name: str = "") -> None:
+        """Run THE cron scheduler in this process until stopped (`name` defaults to host:pid:random).
+        Raises ScheduleError for a bad schedules file, StoreUnavailable when Redis cannot be reached."""
+        from workers.schedules.scheduler import run_scheduler
+
+        run_scheduler(self.settings, name=name)
+
+    def run_worker(self, *, burst: bool = False, simple: bool = False) -> bool:
+        """Run an RQ worker on the turn queue in this process until stopped (with `burst`, until the
+        queue is empty; with `simple`, jobs run in this process, no fork). Returns RQ's result."""
+        from workers.worker import run_worker
+
+        return run_worker(self.settings, burst=burst, simple=simple)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import redis
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
@@ -9,10 +11,10 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
-from workers.store.keys import turn_job_id
 
 TAKE_TURN = "workers.jobs.take_turn"
 ON_TURN_FAILURE = "workers.jobs.on_turn_failure"
+_TURN_JOB_ID = re.compile(r"^turn-([A-Za-z0-9-]{1,64})-(\d{1,9})$")
 
 
 def make_queue(client: redis.Redis, settings: Settings) -> Queue:
@@ -53,3 +55,14 @@ def enqueue_turn(
         pipeline=pipeline,
         at_front=at_front,
     )
+
+
+def turn_job_id(run_id: str, step: int) -> str:
+    """RQ job ids allow only [A-Za-z0-9_-]; run ids are hex."""
+    return f"turn-{run_id}-{step}"
+
+
+def parse_turn_job_id(job_id: str) -> tuple[str, int] | None:
+    """(run_id, step) from a turn job id, or None for any other job."""
+    match = _TURN_JOB_ID.match(job_id)
+    return (match.group(1), int(match.group(2))) if match else None

@@ -21,8 +21,8 @@ import structlog
 
 from agents.errors import TerminalError
 from config.settings import Settings
-from workers.queue import enqueue_turn, make_queue
-from workers.store.keys import Keys, parse_turn_job_id
+from workers.queue import enqueue_turn, make_queue, parse_turn_job_id
+from workers.store.keys import Keys
 from workers.store.queue import StartedTurns
 from workers.store.runs import RunStore
 from workers.store.workers import WorkerLiveness

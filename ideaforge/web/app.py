@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1") -> 
         lifespan=lifespan,
     )
     app.state.deps = deps
-    install_error_handlers(app, settings.redis_url)
+    install_error_handlers(app, deps.forge.redis_location())
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

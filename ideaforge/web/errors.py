@@ -14,10 +14,12 @@ from agents.errors import (
     RunNotFound,
     StoreUnavailable,
 )
-from workers.connection import redact_url
 
 
-def install_error_handlers(app: FastAPI, redis_url: str) -> None:
+def install_error_handlers(app: FastAPI, redis_location: str) -> None:
+    """Map the known errors to JSON answers; `redis_location` (the URL without its password) names
+    where Redis was tried when it cannot be reached."""
+
     def answer(status: int, message: str) -> JSONResponse:
         return JSONResponse({"detail": message}, status_code=status)
 
@@ -48,4 +50,4 @@ def install_error_handlers(app: FastAPI, redis_url: str) -> None:
     @app.exception_handler(redis.ConnectionError)
     @app.exception_handler(redis.TimeoutError)
     async def _redis(_: Request, exc: redis.RedisError) -> JSONResponse:
-        return answer(503, f"cannot reach Redis at {redact_url(redis_url)}: {exc}")
+        return answer(503, f"cannot reach Redis at {redis_location}: {exc}")

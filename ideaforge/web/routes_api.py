@@ -19,8 +19,6 @@ from ideaforge.web import views
 from ideaforge.web.deps import Deps
 from ideaforge.web.metrics import render_metrics
 from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
-from workers.novelty import ledger_for
-from workers.verdicts import record_verdict
 
 router = APIRouter()
 
@@ -198,12 +196,8 @@ def cancel_run(request: Request, run_id: RunId) -> dict[str, Any]:
 )
 def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: VerdictIn) -> dict[str, Any]:
     """Stored on the idea (kept through later turns) and in the idea ledger, like `ideaforge verdict`."""
-    d = deps(request)
-    forge = d.forge
-    forge.get_run(run_id)  # 404 before the ledger (and its embedder) is touched
-    state, _entry = record_verdict(
-        forge.store, ledger_for(d.settings, forge.client), run_id, idea_id, verdict.decision, verdict.note
-    )
+    forge = deps(request).forge
+    state, _entry = forge.record_verdict(run_id, idea_id, verdict.decision, verdict.note)
     return {
         "idea": state.idea(idea_id).model_dump(mode="json"),
         "shortlist": views.shortlist_json(*forge.current_shortlist(state)),

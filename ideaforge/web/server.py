@@ -9,7 +9,6 @@ import uvicorn
 from agents.errors import UnsafeBind
 from config.settings import get_settings
 from ideaforge.web.auth import check_bind
-from workers.connection import redact_url
 
 
 def serve(host: str, port: int) -> int:
@@ -25,7 +24,7 @@ def serve(host: str, port: int) -> int:
     app = create_app(settings, host=host)
     auth = "token required" if settings.api_token else "no token (loopback only)"
     sys.stderr.write(
-        f"ideaforge web on http://{host}:{port} ({auth}; Redis {redact_url(settings.redis_url)})\n"
+        f"ideaforge web on http://{host}:{port} ({auth}; Redis {app.state.deps.forge.redis_location()})\n"
     )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=5)
     return 0

@@ -14,7 +14,7 @@ from ideaforge.devtools.fake_openai import FakeModelServer
 from tests.faults.integrity import check_run
 from tests.faults.procs import Workers, alive, wait_for
 from workers.api import Ideaforge
-from workers.store.keys import parse_turn_job_id
+from workers.queue import parse_turn_job_id
 
 RUNS = 20
 BRIEF = {"topic": "Ways to reduce food waste in university cafeterias", "rounds": 1, "ideas_per_round": 2}

@@ -14,7 +14,7 @@ from tests.faults.integrity import check_run
 from tests.faults.procs import wait_for
 from workers.api import Ideaforge
 from workers.jobs import take_turn
-from workers.store.keys import turn_job_id
+from workers.queue import turn_job_id
 
 TOPIC = "Ways to reduce food waste in university cafeterias"
 

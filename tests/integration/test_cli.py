@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import typer
 from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
@@ -191,3 +192,46 @@ def test_run_command_end_to_end_through_the_real_entry_point(
     assert {e["role"] for e in events} >= {"generator", "skeptic", "judge"}
     assert shortlist["status"] == "finished" and shortlist["ideas"]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("word", "stored"), [("accept", "accepted"), ("rejected", "rejected")])
+def test_verdict_takes_either_tense_and_prints_the_past_tense(
+    settings: Settings, word: str, stored: str
+) -> None:
+    _, out, _ = cli("submit", "Ways to reduce food waste", "-q", "--rounds", "1", "--ideas", "1")
+    run_id = out.strip()
+    run_burst(settings)
+    code, out, err = cli("verdict", run_id, "i1", word, "--note", "why not")
+    assert code == 0, err
+    assert f"i1 of run {run_id}: {stored} " in out
+    code, out, _ = cli("show", run_id, "--format", "json")
+    [idea] = [i for i in json.loads(out)["ideas"] if i["id"] == "i1"]
+    assert idea["verdict"]["decision"] == stored and idea["verdict"]["note"] == "why not"
+
+
+def test_submit_and_run_share_the_nine_brief_options() -> None:
+    def options(command: str) -> list[str]:
+        params = next(c for c in typer.main.get_command(app).commands.values() if c.name == command).params
+        return [p.name for p in params if p.name]
+
+    brief = ["topic", "strategy", "rounds", "ideas", "deny", "concepts", "model", "file", "namespace"]
+    assert options("submit")[:9] == brief and options("run")[:9] == brief
+    assert options("submit")[9:] == ["quiet", "fmt"] and options("run")[9:] == ["workers", "fmt"]
+
+
+HEAVY = ("openai", "autogen_core", "autogen_ext", "autogen_agentchat", "numpy", "onnxruntime", "uvicorn")
+
+
+def test_importing_the_cli_loads_no_model_client_numpy_or_server() -> None:
+    """`ideaforge --help` and `ideaforge runs` must not pay for what only some commands need."""
+    code = f"import sys, ideaforge.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""

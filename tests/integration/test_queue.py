@@ -19,7 +19,8 @@ from config.settings import Settings
 from tests.conftest import run_burst
 from workers.api import Ideaforge
 from workers.jobs import take_turn
-from workers.store.keys import Keys, turn_job_id
+from workers.queue import turn_job_id
+from workers.store.keys import Keys
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,7 @@ from agents.state import RunStatus
 from config.settings import Settings
 from tests.conftest import run_burst
 from tests.web.conftest import wait_until
+from workers.api import Ideaforge
 from workers.store.runs import RunStore
 
 BRIEF = {"topic": "Ways to reduce food waste in university cafeterias", "rounds": 1, "ideas_per_round": 3}
@@ -138,10 +139,8 @@ def test_verdict_is_stored_and_the_shortlist_rebuilt(client: httpx.Client, setti
     assert state.idea(idea_id).verdict.note == "pilot <b>it</b>"  # stored as given, escaped on display
     stored = store(settings).shortlist(run_id)
     assert stored is not None and {e.idea_id: e.verdict for e in stored.ideas}[idea_id] == "accepted"
-    from workers.novelty import ledger_for
-
-    ledger = ledger_for(settings, redis.Redis.from_url(settings.redis_url))
-    (entry,) = [e for e in ledger.entries(state.brief.namespace) if e.idea_id == idea_id]
+    entries = Ideaforge(settings).ledger_entries(state.brief.namespace)
+    (entry,) = [e for e in entries if e.idea_id == idea_id]
     assert entry.kind == "accepted" and entry.run_id == run_id  # in the cross-run ledger, like the CLI
     rejected = client.post(f"/runs/{run_id}/ideas/{idea_id}/verdict", json={"decision": "rejected"})
     assert rejected.json()["shortlist"]["ideas"][0]["verdict"] == "rejected"

@@ -27,15 +27,12 @@ Only the modules of `workers/store/` read or write them: `runs.py` the run keys 
 | {p}:metrics:lock | string, 30 s TTL | held by the scrape that is folding |
 
 RQ's own keys (`rq:*`) hold the queue; they are read only through RQ's API (`queue.py`, `workers.py`);
-turn job ids are `turn-{run_id}-{step}`.
+turn job ids are `turn-{run_id}-{step}` (`workers.queue.turn_job_id`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-_TURN_JOB_ID = re.compile(r"^turn-([A-Za-z0-9-]{1,64})-(\d{1,9})$")
 
 
 @dataclass(frozen=True)
@@ -87,14 +84,3 @@ class Keys:
     def metrics(self, part: str) -> str:
         """counters, cursor, done or lock."""
         return f"{self.prefix}:metrics:{part}"
-
-
-def turn_job_id(run_id: str, step: int) -> str:
-    """RQ job ids allow only [A-Za-z0-9_-]; run ids are hex."""
-    return f"turn-{run_id}-{step}"
-
-
-def parse_turn_job_id(job_id: str) -> tuple[str, int] | None:
-    """(run_id, step) from a turn job id, or None for any other job."""
-    match = _TURN_JOB_ID.match(job_id)
-    return (match.group(1), int(match.group(2))) if match else None

@@ -1,4 +1,4 @@
-"""CLI for overnight ideation: `schedule list|run`, `scheduler`, `digest` (registered in cli.py)."""
+"""Overnight ideation: `schedule list|run`, `scheduler` and the morning `digest`."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agents.errors import IdeaforgeError, ScheduleError
+from agents.errors import IdeaforgeError
 from config.settings import get_settings
 from ideaforge import render
-from ideaforge.cli import OutputFormat, app, clean_errors, err, forge, out, print_json
-from workers.digest.build import build_digest
-from workers.digest.markdown import digest_markdown
-from workers.schedules.firing import fire_now
-from workers.schedules.loader import get_schedule, load_schedules
-from workers.schedules.scheduler import live_schedulers
-from workers.schedules.status import schedule_status
+from ideaforge.cli.helpers import (
+    FormatOpt,
+    OutputFormat,
+    clean_errors,
+    err,
+    forge,
+    out,
+    print_json,
+    write_out_file,
+)
 
 schedule_app = typer.Typer(
     help="Overnight schedules from config/schedules.yaml (IDEAFORGE_SCHEDULES_FILE).",
@@ -65,13 +68,16 @@ def _local(iso: str | None) -> str:
 
 @schedule_app.command("list")
 @clean_errors
-def schedule_list(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table) -> None:
+def schedule_list(fmt: FormatOpt = OutputFormat.table) -> None:
     """Every schedule: cron, time zone, next fire, tonight's rotation, last run and its status."""
+    from workers.api import Ideaforge
+
     settings = get_settings()
-    specs = load_schedules(settings.schedules_file)
-    f = forge()
-    rows = [schedule_status(f.store, spec) for spec in specs.values()]
-    schedulers = live_schedulers(settings)
+    facade = Ideaforge(settings)
+    specs = facade.schedules()  # a bad schedules file is reported before Redis is asked
+    facade.ping()
+    rows = [facade.schedule_status(spec) for spec in specs.values()]
+    schedulers = facade.live_schedulers()
     if fmt is OutputFormat.json:
         file = str(settings.schedules_file)
         print_json({"schedules_file": file, "schedulers": schedulers, "schedules": rows})
@@ -106,8 +112,7 @@ def schedule_run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the run id.")] = False,
 ) -> None:
     """Fire a schedule now (tonight's brief, slot `manual-…`): for trying a schedule out."""
-    specs = load_schedules(get_settings().schedules_file)
-    fired = fire_now(forge().submitter, get_schedule(specs, name))
+    fired = forge().fire_schedule(name)
     if quiet:
         sys.stdout.write(fired.run_id + "\n")
     else:
@@ -115,37 +120,28 @@ def schedule_run(
 
 
 @clean_errors
-def scheduler_command(
+def scheduler(
     name: Annotated[str, typer.Option(help="Scheduler name (default host:pid:random).")] = "",
 ) -> None:
     """Start THE scheduler: RQ's cron scheduler firing config/schedules.yaml. Run exactly one."""
-    from workers.schedules.scheduler import run_scheduler
+    from workers.api import Ideaforge
 
-    run_scheduler(get_settings(), name=name)
+    Ideaforge(get_settings()).run_scheduler(name=name)
 
 
 @clean_errors
-def digest_command(
+def digest(
     since: Annotated[str, typer.Option(help="Window: 24h, 90m, 2d, 1w, or an ISO date/time.")] = "24h",
     fmt: Annotated[DigestFormat, typer.Option("--format")] = DigestFormat.md,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
     """The morning digest: runs finished in the window, shortlists, stop reasons, tokens, what is new."""
     start = parse_since(since)
-    digest = build_digest(forge().store, since=start)
-    text = digest.model_dump_json(indent=2) if fmt is DigestFormat.json else digest_markdown(digest)
+    f = forge()
+    found = f.digest(since=start)
+    text = found.model_dump_json(indent=2) if fmt is DigestFormat.json else f.digest_markdown(found)
     if out_file is None:
         sys.stdout.write(text + "\n")
         return
-    try:
-        out_file.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise IdeaforgeError(f"cannot write {out_file}: {exc.strerror or exc}") from None
-    err.print(f"wrote {out_file} ({len(digest.runs)} runs)")
-
-
-app.add_typer(schedule_app, name="schedule")
-app.command("scheduler")(scheduler_command)
-app.command("digest")(digest_command)
-
-__all__ = ["ScheduleError", "digest_command", "parse_since", "schedule_app", "scheduler_command"]
+    write_out_file(out_file, text)
+    err.print(f"wrote {out_file} ({len(found.runs)} runs)")

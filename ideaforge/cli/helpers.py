@@ -1,0 +1,173 @@
+"""What every command module shares: the consoles, output formats, `clean_errors`, the facade, and the
+nine brief options of `submit` and `run` (defined once, in `brief_options`).
+
+Light on purpose: importing this module loads typer, rich and redis, never a model client or numpy.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import redis
+import typer
+from rich.console import Console
+
+from agents.errors import IdeaforgeError
+from config.settings import get_settings
+
+if TYPE_CHECKING:
+    from agents.brief import Brief
+    from workers.api import Ideaforge
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ShortlistFormat(StrEnum):
+    table = "table"
+    json = "json"
+    md = "md"
+
+
+FormatOpt = Annotated[OutputFormat, typer.Option("--format")]
+
+
+def _redis_location() -> str:
+    from workers.api import Ideaforge
+
+    return Ideaforge(get_settings()).redis_location()
+
+
+def clean_errors(func: F) -> F:
+    """Known failures print one clear line and exit 2; never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IdeaforgeError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            err.print(
+                f"[bold red]error:[/] cannot reach Redis at {_redis_location()}: {exc}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2) from None
+        except redis.AuthenticationError as exc:
+            err.print(
+                f"[bold red]error:[/] Redis at {_redis_location()} refused the credentials: {exc}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def forge() -> Ideaforge:
+    """The facade on the configured Redis, checked reachable (raises StoreUnavailable)."""
+    from workers.api import Ideaforge
+
+    f = Ideaforge(get_settings())
+    f.ping()
+    return f
+
+
+def print_json(data: Any) -> None:
+    """`data` as indented JSON on stdout (values JSON cannot hold are written with str())."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_out_file(path: Path, text: str) -> None:
+    """Write `text` plus a newline to `path` as UTF-8; IdeaforgeError (one clear line) if that fails."""
+    try:
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise IdeaforgeError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --- the brief options shared by `submit` and `run` ---------------------------------------------
+Topic = Annotated[str | None, typer.Argument(help="What to brainstorm about.", show_default=False)]
+StrategyOpt = Annotated[str | None, typer.Option("--strategy", "-s", help="mix | question | restrict")]
+RoundsOpt = Annotated[int | None, typer.Option("--rounds", "-r", help="Rounds (1-20).")]
+IdeasOpt = Annotated[int | None, typer.Option("--ideas", "-n", help="New ideas per round (1-20).")]
+DenyOpt = Annotated[list[str] | None, typer.Option("--deny", help="A known answer to avoid (repeatable).")]
+ConceptsOpt = Annotated[list[str] | None, typer.Option("--concepts", help="A concept to mix (repeatable).")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model for all roles (hosted endpoints).")]
+FileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Brief as YAML or JSON.")]
+NamespaceOpt = Annotated[str | None, typer.Option("--namespace", help="Idea-ledger namespace.")]
+
+
+@dataclass(frozen=True)
+class BriefOptions:
+    """The nine brief options as given on the command line (None: not given). Field order is the
+    order of the options in `--help`; each field's annotation is its typer option."""
+
+    topic: Topic = None
+    strategy: StrategyOpt = None
+    rounds: RoundsOpt = None
+    ideas: IdeasOpt = None
+    deny: DenyOpt = None
+    concepts: ConceptsOpt = None
+    model: ModelOpt = None
+    file: FileOpt = None
+    namespace: NamespaceOpt = None
+
+    def build(self) -> Brief:
+        """The Brief: the file's fields (if any), overridden by the options given.
+        Raises InvalidBrief (a missing topic, a bad file, a field out of range)."""
+        from ideaforge.briefs import build_brief
+
+        return build_brief(
+            self.topic,
+            file=self.file,
+            strategy=self.strategy,
+            rounds=self.rounds,
+            ideas=self.ideas,
+            deny=self.deny,
+            concepts=self.concepts,
+            model=self.model,
+            namespace=self.namespace,
+        )
+
+
+_BRIEF_HINTS = inspect.get_annotations(BriefOptions, eval_str=True)
+_BRIEF_PARAMETERS = [
+    inspect.Parameter(
+        f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=_BRIEF_HINTS[f.name]
+    )
+    for f in fields(BriefOptions)
+]
+
+
+def brief_options(func: F) -> F:
+    """Give a command the nine brief options (first, in `BriefOptions` order); the command receives
+    them as one keyword argument `opts: BriefOptions` instead of nine parameters."""
+    own = inspect.signature(func, eval_str=True)
+    rest = [p for name, p in own.parameters.items() if name != "opts"]
+
+    @wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        opts = BriefOptions(**{f.name: kwargs.pop(f.name) for f in fields(BriefOptions)})
+        return func(opts=opts, **kwargs)
+
+    params = [*_BRIEF_PARAMETERS, *rest]
+    wrapper.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper  # type: ignore[return-value]
