@@ -22,6 +22,7 @@ from openai.types.chat import ParsedChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ModelConfigError, ModelUnavailable
+from agents.prompts.requests import reask_request, with_schema
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -140,19 +141,13 @@ def _short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-def _schema_hint(schema: type[BaseModel]) -> str:
-    return json.dumps(schema.model_json_schema(), separators=(",", ":"))[:1500]
-
-
 async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tuple[T | None, CallRecord]:
     """Ask once; on an invalid answer re-ask once with the error; never raise for bad content.
 
     Transient endpoint failures (after the client's own retries) raise ModelUnavailable so the
     queue can retry the turn; a misconfigured endpoint raises ModelConfigError.
     """
-    user_text = (
-        request if agent.structured else f"{request}\n\nJSON schema of the answer: {_schema_hint(schema)}"
-    )
+    user_text = request if agent.structured else with_schema(request, schema.model_json_schema())
     messages = [{"role": "system", "content": agent.system_prompt}, {"role": "user", "content": user_text}]
     record = CallRecord(
         role=agent.role,
@@ -204,10 +199,7 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
                     return value, record
                 except ValidationError as exc:
                     record.error = _short_error(exc)
-            text = (
-                f"Your previous answer could not be used ({record.error}). Answer the same request again "
-                f"with only a JSON object matching this schema: {_schema_hint(schema)}"
-            )
+            text = reask_request(record.error or "invalid answer", schema.model_json_schema())
         return None, record
     except openai.APIError as exc:
         if is_transient(exc):

@@ -43,6 +43,7 @@ class TurnContext:
     prices: Prices = field(default_factory=Prices)
     stop_rules: StopRules = field(default_factory=StopRules)
     tournament: Tournament | None = None
+    elo_min_matches: int = 2
 
 
 class EventLog:

@@ -1,7 +1,6 @@
 """Ranking: how survivors are ordered and which reach the shortlist.
 
-The one ranking rule (the shortlist, the survivors shown to the Generator, and
-`agents.novelty.elo.rank_by_elo` all use `rank_ideas`):
+The one ranking rule (the shortlist and the survivors shown to the Generator both use `rank_ideas`):
 
 - Candidates: living ideas with a Judge score; ideas the Skeptic marked fatal, duplicates and
   unscored ideas never make the list.

@@ -8,10 +8,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from agents import prompts
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
+from agents.prompts import requests as prompts
 from agents.schemas import (
     CommonAnswers,
     ConceptPairs,
@@ -53,9 +53,7 @@ async def pose_questions(state: RunState, ctx: TurnContext, log: EventLog) -> No
     )
     log.call(record)
     if answer is None:
-        state.questions = [
-            f"What would change about '{state.brief.topic[:200]}' if its usual constraint vanished?"
-        ]
+        state.questions = [prompts.fallback_question(state)]
         log.system("could not pose questions; using a generic one", kind="error")
         return
     state.questions = _dedupe(answer.questions, 40)
@@ -73,7 +71,9 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
-    answer, record = await ask_structured(ctx.agents["generator"], prompts.generate_request(state), IdeaBatch)
+    answer, record = await ask_structured(
+        ctx.agents["generator"], prompts.generate_request(state, ctx.elo_min_matches), IdeaBatch
+    )
     log.call(record)
     stats = state.round_stats(state.round)
     if answer is None:

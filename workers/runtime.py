@@ -18,6 +18,7 @@ from agents.novelty.dedup import Thresholds
 from agents.novelty.filter import EmbeddingNoveltyFilter
 from agents.novelty.index import VectorIndex
 from agents.novelty.tournament import EloTournament
+from agents.prompts.roles import system_prompt
 from config.agents import AgentsConfig, load_agents_config
 from config.settings import Settings
 from workers.novelty import get_embedder
@@ -103,7 +104,7 @@ async def turn_context(
     job for the filter phase only) is what the novelty filter compares new ideas with besides the run."""
     cfg = agents_config(settings)
     role_models = resolve_role_models(settings, cfg, brief.model)
-    agents = LazyAgents(role_models, {role: cfg.role(role).rendered_system_prompt() for role in role_models})
+    agents = LazyAgents(role_models, {role: system_prompt(role, cfg.role(role)) for role in role_models})
     matches = settings.elo_matches_per_round
     if all(rm.local for rm in role_models.values()):
         matches = min(matches, settings.local_elo_matches_per_round)
@@ -111,6 +112,7 @@ async def turn_context(
         yield TurnContext(
             agents=agents,
             max_concurrency=settings.max_concurrency,
+            elo_min_matches=settings.elo_min_matches,
             prices=Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k),
             novelty=novelty_filter(settings, ledger_index),
             stop_rules=StopRules(

@@ -2,7 +2,7 @@
 
 Policy (two thresholds, calibrated by `python -m benchmarks.novelty_calibration`):
 - cosine >= `high`: dropped automatically as a duplicate of its nearest neighbour;
-- `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`same_idea.py`);
+- `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`agents/prompts/judging.py`);
 - below `low`: kept.
 Each decision keeps the nearest neighbour (source, key, text, cosine) and a readable reason.
 Vectors are only compared within one embedder's space (`VectorIndex` raises `EmbedderMismatch`).
@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.novelty.embedder import Embedder, Matrix, idea_text
 from agents.novelty.index import VectorIndex
-from agents.novelty.same_idea import PromptText, SameIdeaVerdict, same_idea_prompt
+from agents.prompts.judging import KNOWN_IDEA_LABELS, PromptText, same_idea_prompt
+from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RoundStats
 
 DEFAULT_HIGH = 0.80  # calibrated: auto-drop precision 1.000 on tests/data/idea_pairs.jsonl
@@ -43,12 +44,6 @@ class Action(StrEnum):
 
 
 _SEVERITY = {Action.KEEP: 0, Action.ASK_JUDGE: 1, Action.DROP: 2}
-_SOURCE_WORDS = {
-    Source.RUN: "an idea of this run",
-    Source.DENY: "a deny-list item (a known answer)",
-    Source.LEDGER: "a ledger idea from an earlier run",
-    Source.PRIOR_ART: "a prior-art entry",
-}
 
 
 class Thresholds(BaseModel):
@@ -106,7 +101,7 @@ class NoveltyDecision(BaseModel):
         """The Judge's same-idea prompt when the decision is ASK_JUDGE."""
         if self.action is not Action.ASK_JUDGE or self.nearest is None:
             return None
-        return same_idea_prompt(self.text, self.nearest.text, _SOURCE_WORDS[self.nearest.source])
+        return same_idea_prompt(self.text, self.nearest.text, KNOWN_IDEA_LABELS[self.nearest.source.value])
 
 
 @dataclass(frozen=True)
@@ -131,7 +126,7 @@ class Candidate:
 
 
 def _reason(action: Action, n: Neighbour, th: Thresholds) -> str:
-    where = _SOURCE_WORDS[n.source] + (f" [{n.tag}]" if n.tag else "")
+    where = KNOWN_IDEA_LABELS[n.source.value] + (f" [{n.tag}]" if n.tag else "")
     quoted = n.text if len(n.text) <= 120 else n.text[:117] + "..."
     if action is Action.DROP:
         return f"duplicate of {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f} >= {th.high})"

@@ -12,44 +12,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from agents.novelty.same_idea import PromptText
-from agents.ranking import ELO_MIN_MATCHES, rank_ideas
+from agents.schemas import PairwiseVerdict
 from agents.state import Idea
 
 ELO_START = 1200.0
 ELO_K = 32.0
 ELO_SCALE = 400.0
-
-PAIRWISE_SYSTEM = (
-    "You are a strict judge of research and product ideas. You compare two ideas and pick the one "
-    "that is more novel while still feasible: an idea that is new but cannot work loses to a less "
-    "novel idea that can. Ignore the order in which the ideas are shown and their length. Be "
-    "cautious and realistic. Answer only with JSON matching the schema."
-)
-
-
-class PairwiseVerdict(BaseModel):
-    """The Judge's answer to one ordered match."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    winner: Literal["A", "B"]
-    reason: str = Field(default="", max_length=2000)
-
-
-def pairwise_prompt(a_text: str, b_text: str, topic: str | None = None) -> PromptText:
-    """The match question with idea A shown first; ask again with the ideas swapped."""
-    about = f"Topic: {topic.strip()}\n\n" if topic else ""
-    user = (
-        f"{about}Idea A:\n{a_text.strip()}\n\nIdea B:\n{b_text.strip()}\n\n"
-        "Which idea is more novel and still feasible, and why? "
-        'Reply as JSON: {"winner": "A"|"B", "reason": "<one or two sentences>"}'
-    )
-    return PromptText(system=PAIRWISE_SYSTEM, user=user)
 
 
 def expected_score(rating_a: float, rating_b: float) -> float:
@@ -134,9 +103,3 @@ def pair_for_round(
         this_round[b.id] += 1
         pairs.append((a.id, b.id))
     return pairs
-
-
-def rank_by_elo(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tuple[list[Idea], bool]:
-    """Candidates best first and whether Elo was used: the one rule of `agents.ranking.rank_ideas`
-    (Elo once every candidate has `min_matches` matches, else sqrt(novelty x feasibility))."""
-    return rank_ideas(ideas, min_matches)

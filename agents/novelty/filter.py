@@ -42,7 +42,8 @@ from agents.novelty.dedup import (
 )
 from agents.novelty.embedder import Embedder
 from agents.novelty.index import VectorIndex
-from agents.novelty.same_idea import SameIdeaVerdict
+from agents.prompts.roles import with_task
+from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RunState
 
 log = structlog.get_logger("ideaforge.novelty")
@@ -136,7 +137,7 @@ class EmbeddingNoveltyFilter:
         async def one(d: NoveltyDecision) -> tuple[NoveltyDecision, list[CallRecord]]:
             question = d.question()
             assert question is not None
-            agent = replace(judge, system_prompt=f"{judge.system_prompt}\n\n{question.system}")
+            agent = replace(judge, system_prompt=with_task(judge.system_prompt, question.system))
             async with gate:
                 try:
                     verdict, record = await ask_structured(agent, question.user, SameIdeaVerdict)

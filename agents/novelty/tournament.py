@@ -17,17 +17,12 @@ from dataclasses import dataclass, replace
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
-from agents.novelty.elo import (
-    ELO_K,
-    PAIRWISE_SYSTEM,
-    PairwiseVerdict,
-    apply_match,
-    combine_verdicts,
-    pair_for_round,
-    pairwise_prompt,
-)
+from agents.novelty.elo import ELO_K, apply_match, combine_verdicts, pair_for_round
 from agents.novelty.embedder import idea_text
+from agents.prompts.judging import PAIRWISE_SYSTEM, pairwise_prompt
+from agents.prompts.roles import with_task
 from agents.ranking import candidates
+from agents.schemas import PairwiseVerdict
 from agents.state import Idea, RunState
 
 Answer = tuple[PairwiseVerdict | None, CallRecord] | BaseException
@@ -51,7 +46,7 @@ class EloTournament:
         if not pairs:
             return
         judge = ctx.agents["judge"]
-        agent = replace(judge, system_prompt=f"{judge.system_prompt}\n\n{PAIRWISE_SYSTEM}")
+        agent = replace(judge, system_prompt=with_task(judge.system_prompt, PAIRWISE_SYSTEM))
         gate = asyncio.Semaphore(max(1, ctx.max_concurrency))
         topic = state.brief.topic
 

@@ -21,7 +21,7 @@ from agents.novelty.dedup import (
 )
 from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
 from agents.novelty.index import VectorIndex
-from agents.novelty.same_idea import SameIdeaVerdict
+from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RoundStats
 
 

@@ -7,15 +7,15 @@ import pytest
 from agents.novelty.elo import (
     ELO_K,
     ELO_START,
-    PairwiseVerdict,
     apply_match,
     combine_verdicts,
     expected_score,
     pair_for_round,
-    pairwise_prompt,
-    rank_by_elo,
     update,
 )
+from agents.prompts.judging import pairwise_prompt
+from agents.ranking import rank_ideas
+from agents.schemas import PairwiseVerdict
 from agents.state import Idea, Score
 
 
@@ -65,9 +65,9 @@ def test_apply_match_and_ranking() -> None:
         _idea(2, 1190, 3, score=Score(novelty=9, feasibility=9, rationale="")),
         _idea(3, 1300, 1, dropped="dup"),
     ]
-    ranked, by_elo = rank_by_elo(ideas, min_matches=3)
+    ranked, by_elo = rank_ideas(ideas, min_matches=3)
     assert by_elo and [i.id for i in ranked] == ["i1", "i2"]
-    ranked, by_elo = rank_by_elo(ideas, min_matches=4)
+    ranked, by_elo = rank_ideas(ideas, min_matches=4)
     assert not by_elo and [i.id for i in ranked] == ["i2", "i1"]
 
 
