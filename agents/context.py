@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agents.calls import CallRecord, RoleAgent
-from agents.dedup import NoveltyFilter, TitleOverlapFilter
+from agents.novelty.filter import NoveltyFilter
 from agents.state import RunState, TranscriptEvent
 
 
 @dataclass(frozen=True)
 class StopRules:
-    """A run ends early when the unique yield stays under `min_yield` for `dried_up_rounds` rounds."""
+    """A run ends early when the unique yield (kept / generated, 0-1) stays under `min_yield` for
+    `dried_up_rounds` rounds; values from settings `dried_up_min_yield` and `dried_up_rounds`."""
 
-    min_yield: float = 0.2
-    dried_up_rounds: int = 2
+    min_yield: float
+    dried_up_rounds: int
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,21 @@ Tournament = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
 
 @dataclass
 class TurnContext:
+    """What a turn needs besides the state; built per job by `workers.runtime.turn_context`.
+
+    `max_concurrency`: model calls in flight per phase; `elo_min_matches`: matches each candidate
+    needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does); `clock`
+    returns Unix seconds; `tournament` None turns the rank phase's matches off.
+    """
+
     agents: Mapping[str, RoleAgent]
-    novelty: NoveltyFilter = field(default_factory=TitleOverlapFilter)
+    novelty: NoveltyFilter
+    max_concurrency: int
+    stop_rules: StopRules
+    elo_min_matches: int
+    prices: Prices
     clock: Callable[[], float] = time.time
-    max_concurrency: int = 8
-    prices: Prices = field(default_factory=Prices)
-    stop_rules: StopRules = field(default_factory=StopRules)
     tournament: Tournament | None = None
-    elo_min_matches: int = 2
 
 
 class EventLog:

@@ -72,7 +72,7 @@ def recover_abandoned(client: redis.Redis, settings: Settings) -> RecoveryReport
     keys = Keys(settings.key_prefix)
     queue = make_queue(client, settings)
     registry = StartedJobRegistry(queue=queue, serializer=JSONSerializer)
-    store = RunStore(client, keys)
+    store = RunStore(client, keys, settings.elo_min_matches)
     report = RecoveryReport()
     entries: list[bytes] = client.zrange(registry.key, 0, -1)  # type: ignore[assignment]
     for entry in entries:

@@ -1,8 +1,9 @@
 """Elo tournament among surviving ideas, judged pairwise in both orders.
 
-Ratings start at `ELO_START` = 1200. `ELO_K` = 32 (the classic chess value for new players: one decisive
-match moves two equal ideas by 16 points each; with ~5 matches per idea the ranking settles yet stays
-responsive). Updates are symmetric: what one idea gains the other loses, so the sum is conserved.
+Ratings start at 1200 (`Idea.elo`). K comes from the setting `elo_k` (default 32, the classic chess
+value for new players: one decisive match moves two equal ideas by 16 points each; with ~5 matches
+per idea the ranking settles yet stays responsive). Updates are symmetric: what one idea gains the
+other loses, so the sum is conserved.
 
 Each match is asked twice, with the ideas swapped, to cancel the Judge's position bias;
 `combine_verdicts` turns the two answers into 1 (first idea wins both), 0.5 (split) or 0.
@@ -16,9 +17,7 @@ from collections.abc import Sequence
 from agents.schemas import PairwiseVerdict
 from agents.state import Idea
 
-ELO_START = 1200.0
-ELO_K = 32.0
-ELO_SCALE = 400.0
+ELO_SCALE = 400.0  # the Elo formula's scale: 400 points difference = 10:1 expected odds
 
 
 def expected_score(rating_a: float, rating_b: float) -> float:
@@ -26,7 +25,7 @@ def expected_score(rating_a: float, rating_b: float) -> float:
     return float(1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / ELO_SCALE)))
 
 
-def update(rating_a: float, rating_b: float, score_a: float, k: float = ELO_K) -> tuple[float, float]:
+def update(rating_a: float, rating_b: float, score_a: float, k: float) -> tuple[float, float]:
     """New ratings after A scored `score_a` (1 win, 0.5 draw, 0 loss) against B; the sum is conserved."""
     if not 0.0 <= score_a <= 1.0:
         raise ValueError(f"score must be in [0, 1], got {score_a}")
@@ -48,7 +47,7 @@ def combine_verdicts(first: PairwiseVerdict | None, swapped: PairwiseVerdict | N
     return sum(scores) / len(scores) if scores else None
 
 
-def apply_match(a: Idea, b: Idea, score_a: float, k: float = ELO_K) -> None:
+def apply_match(a: Idea, b: Idea, score_a: float, k: float) -> None:
     """Update both ideas' ratings and match counts."""
     a.elo, b.elo = update(a.elo, b.elo, score_a, k)
     a.matches += 1

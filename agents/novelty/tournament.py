@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
-from agents.novelty.elo import ELO_K, apply_match, combine_verdicts, pair_for_round
+from agents.novelty.elo import apply_match, combine_verdicts, pair_for_round
 from agents.novelty.embedder import idea_text
 from agents.prompts.judging import PAIRWISE_SYSTEM, pairwise_prompt
 from agents.prompts.roles import with_task
@@ -30,9 +30,12 @@ Answer = tuple[PairwiseVerdict | None, CallRecord] | BaseException
 
 @dataclass(frozen=True)
 class EloTournament:
-    k: float = ELO_K
-    matches_per_round: int = 8
-    max_per_idea: int = 3
+    """The rank phase's tournament; values from settings `elo_k` (Elo points),
+    `elo_matches_per_round` (0: off) and `elo_max_matches_per_idea` (per round)."""
+
+    k: float
+    matches_per_round: int
+    max_per_idea: int
 
     async def __call__(self, state: RunState, ctx: TurnContext, log: EventLog) -> None:
         ideas = candidates(state)

@@ -59,10 +59,10 @@ def _increments(events: Iterable[TranscriptEvent]) -> dict[str, float]:
 class MetricsFolder:
     """Folds new transcript events into the counters in Redis."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, elo_min_matches: int) -> None:
         self.r = client
         self.keys = keys
-        self.store = RunStore(client, keys)
+        self.store = RunStore(client, keys, elo_min_matches)
 
     def fold(self) -> None:
         lock = self.keys.metrics("lock")
@@ -111,7 +111,7 @@ class RedisCollector(Collector):
         self.keys = Keys(settings.key_prefix)
 
     def collect(self) -> Iterator[Metric]:
-        store = RunStore(self.client, self.keys)
+        store = RunStore(self.client, self.keys, self.settings.elo_min_matches)
         runs = GaugeMetricFamily("ideaforge_runs", "Runs by status.", labels=["status"])
         for status, n in store.count_by_status().items():
             runs.add_metric([status], n)
@@ -121,7 +121,7 @@ class RedisCollector(Collector):
         depth.add_metric([queue.name], queue.count)
         yield depth
 
-        folder = MetricsFolder(self.client, self.keys)
+        folder = MetricsFolder(self.client, self.keys, self.settings.elo_min_matches)
         folder.fold()
         counters = folder.counters()
         turns = CounterMetricFamily(

@@ -177,7 +177,7 @@ async def get_events(
 def get_shortlist(request: Request, run_id: RunId) -> dict[str, Any]:
     forge = deps(request).forge
     state = forge.get_run(run_id)
-    return views.shortlist_json(state, forge.store.shortlist(run_id))
+    return views.shortlist_json(state, forge.store.shortlist(run_id), forge.settings.elo_min_matches)
 
 
 @router.post(
@@ -207,7 +207,9 @@ def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: Verdi
     )
     return {
         "idea": state.idea(idea_id).model_dump(mode="json"),
-        "shortlist": views.shortlist_json(state, forge.store.shortlist(run_id)),
+        "shortlist": views.shortlist_json(
+            state, forge.store.shortlist(run_id), forge.settings.elo_min_matches
+        ),
     }
 
 

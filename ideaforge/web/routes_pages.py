@@ -53,7 +53,7 @@ def run_page(request: Request, run_id: RunId) -> Response:
     d = deps(request)
     state = d.forge.get_run(run_id)
     detail = views.run_detail(state, d.settings)
-    shortlist = views.shortlist_json(state, d.forge.store.shortlist(run_id))
+    shortlist = views.shortlist_json(state, d.forge.store.shortlist(run_id), d.forge.settings.elo_min_matches)
     return page(request, "run.html", {"run": detail, "shortlist": shortlist})
 
 

@@ -57,7 +57,7 @@ def event_json(event_id: str, event: TranscriptEvent) -> dict[str, Any]:
     return {"id": event_id, **event.model_dump(mode="json"), "summary": _content_summary(event)[:300]}
 
 
-def shortlist_json(state: RunState, stored: Shortlist | None) -> dict[str, Any]:
+def shortlist_json(state: RunState, stored: Shortlist | None, min_matches: int) -> dict[str, Any]:
     """The stored shortlist once the run stopped; until then the current ranking, marked provisional."""
-    shortlist = stored if stored is not None else build_shortlist(state)
+    shortlist = stored if stored is not None else build_shortlist(state, min_matches=min_matches)
     return {"final": stored is not None, **shortlist.model_dump(mode="json")}

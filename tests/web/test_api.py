@@ -26,7 +26,9 @@ def submit(client: httpx.Client, **changes: object) -> str:
 
 
 def store(settings: Settings) -> RunStore:
-    return RunStore(redis.Redis.from_url(settings.redis_url), Keys(settings.key_prefix))
+    return RunStore(
+        redis.Redis.from_url(settings.redis_url), Keys(settings.key_prefix), settings.elo_min_matches
+    )
 
 
 def test_submit_list_show_and_finish(client: httpx.Client, settings: Settings) -> None:

@@ -45,7 +45,9 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 
 
 def store(settings: Settings) -> RunStore:
-    return RunStore(redis.Redis.from_url(settings.redis_url), Keys(settings.key_prefix))
+    return RunStore(
+        redis.Redis.from_url(settings.redis_url), Keys(settings.key_prefix), settings.elo_min_matches
+    )
 
 
 def submit(live_server: LiveServer, **brief: object) -> str:

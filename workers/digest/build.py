@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.context import Prices
-from agents.dedup import title_words
+from agents.novelty.dedup import title_words
 from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState
 from config.settings import Settings

@@ -10,7 +10,7 @@ import redis
 from redis.client import Pipeline
 
 from agents.errors import InvalidPayload, RunAlreadyFinished, RunNotFound
-from agents.ranking import ELO_MIN_MATCHES, build_shortlist
+from agents.ranking import build_shortlist
 from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
 from workers.store.keys import Keys
@@ -33,7 +33,7 @@ def merge_external(current: RunState, new: RunState) -> None:
 
 
 class RunStore:
-    def __init__(self, client: redis.Redis, keys: Keys, elo_min_matches: int = ELO_MIN_MATCHES) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, elo_min_matches: int) -> None:
         self.r = client
         self.keys = keys
         self.elo_min_matches = elo_min_matches  # shortlists rank by Elo once every candidate has these
