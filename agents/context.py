@@ -20,17 +20,6 @@ class StopRules:
     dried_up_rounds: int
 
 
-@dataclass(frozen=True)
-class Prices:
-    """USD per 1,000 tokens; zero for local models."""
-
-    prompt_per_1k: float = 0.0
-    completion_per_1k: float = 0.0
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.prompt_per_1k + completion_tokens * self.completion_per_1k) / 1000
-
-
 # The rank phase's pairwise tournament (the novelty engine's Elo tournament plugs in here).
 Tournament = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
 
@@ -49,7 +38,6 @@ class TurnContext:
     max_concurrency: int
     stop_rules: StopRules
     elo_min_matches: int
-    prices: Prices
     clock: Callable[[], float] = time.time
     tournament: Tournament | None = None
 
@@ -78,14 +66,25 @@ class EventLog:
         )
 
     def call(self, record: CallRecord, *, idea_id: str | None = None) -> None:
-        """Record an agent call and charge its tokens to the role."""
+        """Record an agent call and charge each of its HTTP requests' tokens and cost to the role.
+
+        `Usage.calls` counts agent calls (transcript lines); tokens and cost sum over requests, a
+        request with an unknown price counting in `unpriced_calls`. The first unpriced request of a
+        run with a cost budget says, once, that the budget cannot stop it.
+        """
         s = self.state
+        priced_before = s.cost_usd is not None
         usage = s.usage_for(record.role)
         usage.calls += 1
-        usage.prompt_tokens += record.prompt_tokens
-        usage.completion_tokens += record.completion_tokens
         if not record.ok:
             usage.failures += 1
+        for request in record.requests:
+            usage.prompt_tokens += request.prompt_tokens
+            usage.completion_tokens += request.completion_tokens
+            if request.cost_usd is None:
+                usage.unpriced_calls += 1
+            else:
+                usage.cost_usd += request.cost_usd
         self.events.append(
             TranscriptEvent(
                 run_id=s.run_id,
@@ -101,8 +100,16 @@ class EventLog:
                 latency_ms=record.latency_ms,
                 prompt_tokens=record.prompt_tokens,
                 completion_tokens=record.completion_tokens,
+                cost_usd=record.cost_usd,
                 idea_id=idea_id,
                 content=record.content if record.ok else f"FAILED: {record.error}",
                 ts=self.clock(),
             )
         )
+        budget = s.brief.budget.max_cost_usd
+        if priced_before and s.cost_usd is None and budget is not None:
+            self.system(
+                f"cost unknown: {record.role} model {record.model} has no configured price, so the "
+                f"${budget:.4f} cost budget cannot stop this run (set the prompt/completion prices)",
+                kind="error",
+            )

@@ -201,6 +201,7 @@ class TranscriptEvent(BaseModel):
     latency_ms: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float | None = None  # USD over the call's requests; None: unknown price (or no call)
     idea_id: str | None = None
     content: str
     ts: float

@@ -93,9 +93,12 @@ class Settings(BaseSettings):
         description="model calls in flight in one turn (per-idea calls, Elo matches, same-idea "
         "questions); 8 keeps a K=8 critique/judge phase at ~1 latency",
     )
-    # price per 1k tokens, used for cost budgets; 0 for local models
-    prompt_price_per_1k: float = 0.0
-    completion_price_per_1k: float = 0.0
+    # Prices of a hosted endpoint, for each request's cost and the cost budget; unset = unknown (a
+    # run's cost is then reported as unknown, never as 0). The embedded local model always costs 0.
+    prompt_price_per_1k: float | None = Field(default=None, ge=0.0, description="USD per 1,000 prompt tokens")
+    completion_price_per_1k: float | None = Field(
+        default=None, ge=0.0, description="USD per 1,000 completion tokens"
+    )
 
     # --- Embedded local model (used when no endpoint is configured) ----------------------------
     local_model: str = "qwen2.5-coder-1.5b"

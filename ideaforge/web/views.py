@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.context import Prices
 from agents.ranking import build_shortlist
 from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
@@ -12,23 +11,17 @@ from config.settings import Settings
 from ideaforge.render import _content_summary, run_summary
 
 
-def prices(settings: Settings) -> Prices:
-    return Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
-
-
-def cost(state: RunState, settings: Settings) -> float:
-    p = prices(settings)
-    return round(sum(p.cost(u.prompt_tokens, u.completion_tokens) for u in state.usage.values()), 6)
+def _usd(cost: float | None) -> float | None:
+    return None if cost is None else round(cost, 6)
 
 
 def run_row(state: RunState, settings: Settings) -> dict[str, Any]:
-    """A run in listings: `render.run_summary` plus its cost."""
-    return {**run_summary(state), "cost_usd": cost(state, settings)}
+    """A run in listings: `render.run_summary` plus its cost (USD; None = unknown)."""
+    return {**run_summary(state), "cost_usd": _usd(state.cost_usd)}
 
 
 def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
     """The summary plus usage and cost per role, the idea pool, the deny-list and errors."""
-    p = prices(settings)
     usage = {
         role: {
             "calls": u.calls,
@@ -36,7 +29,7 @@ def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
             "prompt_tokens": u.prompt_tokens,
             "completion_tokens": u.completion_tokens,
             "tokens": u.total_tokens,
-            "cost_usd": round(p.cost(u.prompt_tokens, u.completion_tokens), 6),
+            "cost_usd": None if u.unpriced_calls else round(u.cost_usd, 6),
         }
         for role, u in state.usage.items()
     }
@@ -44,7 +37,7 @@ def run_detail(state: RunState, settings: Settings) -> dict[str, Any]:
         **run_summary(state),
         "ideas_per_round": state.brief.ideas_per_round,
         "usage_by_role": usage,
-        "cost_usd": round(sum(u["cost_usd"] for u in usage.values()), 6),
+        "cost_usd": _usd(state.cost_usd),
         "terminal": state.terminal,
         "deny": state.deny,
         "errors": state.errors,

@@ -100,6 +100,7 @@ def seed_run(
     slot: str | None = None,
     namespace: str = "default",
     tokens: tuple[int, int] = (1000, 500),
+    cost_usd: float = 0.0,
 ) -> RunState:
     """Store a run as a worker would have left it (terminal ones get their shortlist)."""
     created = created_at if created_at is not None else (finished_at or time.time()) - 600
@@ -128,7 +129,11 @@ def seed_run(
         updated_at=finished_at or created,
         finished_at=finished_at,
         ideas=ideas,
-        usage={"generator": Usage(calls=1, prompt_tokens=tokens[0], completion_tokens=tokens[1])},
+        usage={
+            "generator": Usage(
+                calls=1, prompt_tokens=tokens[0], completion_tokens=tokens[1], cost_usd=cost_usd
+            )
+        },
         stop_reason=StopReason.ROUNDS_DONE if finished_at else None,
         stop_detail="1 of 1 rounds done" if finished_at else None,
     )

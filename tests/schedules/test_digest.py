@@ -42,6 +42,7 @@ def _seed(settings: Settings) -> float:
         schedule="nightly",
         slot="2025-01-02T02:00:00+01:00",
         tokens=(10_000, 2_000),
+        cost_usd=5.0 + 3.0,  # as the requests were priced when they returned
     )
     seed_run(
         store,
@@ -57,7 +58,6 @@ def _seed(settings: Settings) -> float:
 
 def test_digest_window_and_new_versus_repeats(settings: Settings) -> None:
     now = _seed(settings)
-    settings = settings.model_copy(update={"prompt_price_per_1k": 0.5, "completion_price_per_1k": 1.5})
     digest = build_digest(Ideaforge(settings).store, settings, since=now - 24 * H, until=now)
     assert [r.run_id for r in digest.runs] == ["new1", "other1"]  # finished in the window, oldest first
     run = digest.runs[0]

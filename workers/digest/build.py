@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.context import Prices
 from agents.novelty.dedup import title_words
 from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState
@@ -58,7 +57,7 @@ class DigestRun(BaseModel):
     rounds: int
     tokens: int
     tokens_by_role: dict[str, int]
-    cost_usd: float
+    cost_usd: float | None  # USD; None = unknown (some request had no known price)
     generated: int
     shortlist: list[DigestIdea] = Field(default_factory=list)
     new: list[str] = Field(default_factory=list)  # titles that did not appear on earlier shortlists
@@ -82,7 +81,9 @@ class Digest(BaseModel):
             "new": sum(len(r.new) for r in self.runs),
             "repeats": sum(len(r.repeats) for r in self.runs),
             "tokens": sum(r.tokens for r in self.runs),
-            "cost_usd": round(sum(r.cost_usd for r in self.runs), 6),
+            "cost_usd": None
+            if any(r.cost_usd is None for r in self.runs)
+            else round(sum(r.cost_usd or 0.0 for r in self.runs), 6),
         }
 
 
@@ -117,9 +118,7 @@ def _seen_titles(earlier: list[RunState], shortlists: dict[str, Shortlist]) -> d
     return seen
 
 
-def digest_run(
-    run: RunState, shortlists: dict[str, Shortlist], earlier: list[RunState], prices: Prices
-) -> DigestRun:
+def digest_run(run: RunState, shortlists: dict[str, Shortlist], earlier: list[RunState]) -> DigestRun:
     """One run's digest entry; `earlier` are the runs created before it (any namespace)."""
     seen = _seen_titles([r for r in earlier if r.brief.namespace == run.brief.namespace], shortlists)
     shortlist = shortlists.get(run.run_id)
@@ -162,7 +161,7 @@ def digest_run(
         rounds=run.round,
         tokens=run.total_tokens,
         tokens_by_role={role: u.total_tokens for role, u in run.usage.items()},
-        cost_usd=round(sum(prices.cost(u.prompt_tokens, u.completion_tokens) for u in run.usage.values()), 6),
+        cost_usd=None if run.cost_usd is None else round(run.cost_usd, 6),
         generated=len(run.ideas),
         shortlist=ideas,
         new=[i.title for i in ideas if i.new],
@@ -174,7 +173,6 @@ def build_digest(store: RunStore, settings: Settings, since: float, until: float
     """Every run that finished in [since, until], oldest first, compared with earlier runs."""
     until = until if until is not None else time.time()
     runs = _all_runs(store, until)
-    prices = Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
     finished = sorted(
         (
             r
@@ -187,5 +185,5 @@ def build_digest(store: RunStore, settings: Settings, since: float, until: float
     out = []
     for run in finished:
         earlier = [r for r in runs if r.created_at < run.created_at]
-        out.append(digest_run(run, shortlists, earlier, prices))
+        out.append(digest_run(run, shortlists, earlier))
     return Digest(since=since, until=until, generated_at=time.time(), runs=out)

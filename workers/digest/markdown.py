@@ -13,6 +13,11 @@ def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _usd(cost: float | None) -> str:
+    """USD with 4 decimals, or "unknown" when some request's price was unknown."""
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
 def _run_section(run: DigestRun) -> list[str]:
     origin = f"schedule `{run.schedule}`, slot {run.slot}" if run.schedule else "submitted by hand"
     lines = [
@@ -24,7 +29,7 @@ def _run_section(run: DigestRun) -> list[str]:
         f"- **Tokens:** {run.tokens:,} "
         + "("
         + ", ".join(f"{role} {n:,}" for role, n in sorted(run.tokens_by_role.items()))
-        + f") · **cost** ${run.cost_usd:.4f} · {run.generated} ideas generated in {run.rounds} round(s)",
+        + f") · **cost** {_usd(run.cost_usd)} · {run.generated} ideas generated in {run.rounds} round(s)",
         "",
         "### Shortlist",
         "",
@@ -55,7 +60,7 @@ def digest_markdown(digest: Digest, title: str | None = None) -> str:
         "",
         f"Runs finished {_when(digest.since)} – {_when(digest.until)}: **{t['runs']}** · "
         f"{t['shortlisted']} shortlisted ideas, **{t['new']} new**, {t['repeats']} repeats · "
-        f"{t['tokens']:,} tokens · ${t['cost_usd']:.4f}",
+        f"{t['tokens']:,} tokens · cost {_usd(t['cost_usd'])}",
         "",
     ]
     if not digest.runs:
