@@ -88,7 +88,7 @@ function renderRun(run) {
   setField("progress", "round " + run.round + "/" + run.rounds + " · " + run.phase);
   setField("ideas", run.ideas_alive + " alive · " + run.ideas_dropped + " dropped");
   setField("tokens", String(run.tokens));
-  setField("cost", "$" + run.cost_usd.toFixed(4));
+  setField("cost", run.cost_usd == null ? "unknown" : "$" + run.cost_usd.toFixed(4));
   setField("stop", run.stop_reason ? run.stop_reason + " (" + run.stop_detail + ")" : "—");
   document.getElementById("cancel").hidden = run.terminal || run.cancel_requested;
   document.getElementById("cancel-note").textContent =
@@ -96,7 +96,7 @@ function renderRun(run) {
   replaceChildren(document.getElementById("usage-body"), Object.entries(run.usage_by_role).map(([role, u]) =>
     el("tr", {}, el("td", {}, role), el("td", { class: "num" }, u.calls), el("td", { class: "num" }, u.failures),
       el("td", { class: "num" }, u.prompt_tokens), el("td", { class: "num" }, u.completion_tokens),
-      el("td", { class: "num" }, "$" + u.cost_usd.toFixed(4)))));
+      el("td", { class: "num" }, u.cost_usd == null ? "unknown" : "$" + u.cost_usd.toFixed(4)))));
   const pool = run.ideas.map(ideaNode);
   replaceChildren(document.getElementById("pool"), pool.length ? pool : [el("p", { class: "empty muted" }, "No ideas yet.")]);
 }

@@ -10,7 +10,7 @@ function runRow(r) {
     el("td", {}, r.round + "/" + r.rounds + " " + r.phase),
     el("td", { class: "num" }, r.ideas_alive),
     el("td", { class: "num" }, r.tokens),
-    el("td", { class: "num" }, (r.cost_usd || 0).toFixed(4)),
+    el("td", { class: "num" }, r.cost_usd == null ? "unknown" : r.cost_usd.toFixed(4)),
     el("td", {}, age(r.created_at)));
 }
 
