@@ -101,12 +101,12 @@ class Usage(BaseModel):
     requests whose model has no known price, so a run's cost can be reported as unknown, never as 0.
     """
 
-    calls: int = 0
-    prompt_tokens: int = 0
+    calls: int = 0  # agent calls (one transcript line each; a re-ask is within its call)
+    prompt_tokens: int = 0  # summed over HTTP requests
     completion_tokens: int = 0
-    failures: int = 0
+    failures: int = 0  # agent calls that ended without a usable answer
     cost_usd: float = 0.0
-    unpriced_calls: int = 0
+    unpriced_calls: int = 0  # HTTP requests whose price was unknown
 
     @property
     def total_tokens(self) -> int:
