@@ -1,4 +1,10 @@
-"""One structured request to one role: ask, validate, re-ask once, record what happened."""
+"""One structured request to one role: ask, validate, re-ask once, record what happened.
+
+Usage and cost are recorded per HTTP request to the model, as each response arrives: the client's
+HTTP layer calls `record_usage` (installed by `agents.models.RoleModel.create_client`), which
+charges the response's `usage` to the `CallRecord` in flight, so a re-ask after an invalid answer,
+and an answer that later fails validation, are each counted.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ import re
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -22,6 +29,7 @@ from openai.types.chat import ParsedChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ModelConfigError, ModelUnavailable
+from agents.prompts.requests import reask_request, with_schema
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -61,9 +69,41 @@ TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_RECORDED_CHARS = 8000
 
 
+@dataclass(frozen=True)
+class Prices:
+    """USD per 1,000 tokens of one role's model; None = unknown (a hosted endpoint without configured
+    prices). The embedded local model costs 0 (known). Built by `workers.runtime` from settings."""
+
+    prompt_per_1k: float | None
+    completion_per_1k: float | None
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """USD for one request's tokens; None when a price it needs is unknown."""
+        if (prompt_tokens and self.prompt_per_1k is None) or (
+            completion_tokens and self.completion_per_1k is None
+        ):
+            return None
+        return (
+            prompt_tokens * (self.prompt_per_1k or 0.0) + completion_tokens * (self.completion_per_1k or 0.0)
+        ) / 1000
+
+
+@dataclass(frozen=True)
+class RequestUsage:
+    """One HTTP request's tokens as the model reported them, and its cost (USD; None = unknown)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+
+
 @dataclass
 class CallRecord:
-    """What one agent call did, for the transcript and usage accounting."""
+    """What one agent call did, for the transcript and usage accounting.
+
+    `requests` holds one entry per HTTP response that reported usage (the re-ask is a second one);
+    `latency_ms` is the whole call's wall time in milliseconds.
+    """
 
     role: str
     model: str
@@ -71,8 +111,7 @@ class CallRecord:
     prompt: list[dict[str, str]]
     prompt_hash: str
     latency_ms: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    requests: list[RequestUsage] = field(default_factory=list)
     content: str = ""
     error: str | None = None
     attempts: int = 0
@@ -81,10 +120,24 @@ class CallRecord:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(r.prompt_tokens for r in self.requests)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(r.completion_tokens for r in self.requests)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """USD over the call's requests; None when any request's price is unknown."""
+        costs = [r.cost_usd for r in self.requests]
+        return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
+
 
 @dataclass(frozen=True)
 class RoleAgent:
-    """A role bound to a live client for the duration of one job."""
+    """A role bound to a live client for the duration of one job; `prices` price its requests."""
 
     role: str
     system_prompt: str
@@ -92,6 +145,34 @@ class RoleAgent:
     model: str
     temperature: float
     structured: bool
+    prices: Prices
+
+
+# The call whose HTTP responses are being counted (set by `ask_structured` for its duration; each
+# asyncio task has its own copy, so concurrent calls are counted apart).
+_IN_FLIGHT: ContextVar[tuple[CallRecord, Prices] | None] = ContextVar("ideaforge_call", default=None)
+
+
+async def record_usage(response: httpx.Response) -> None:
+    """httpx response hook: charge a model response's `usage` to the call in flight, as it arrives.
+
+    Responses without a usage object (errors, other endpoints) and responses outside a call are
+    ignored. Never raises for the response's content.
+    """
+    meter = _IN_FLIGHT.get()
+    if meter is None:
+        return
+    await response.aread()
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return
+    record, prices = meter
+    prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    record.requests.append(RequestUsage(prompt, completion, prices.cost(prompt, completion)))
 
 
 def prompt_hash(messages: list[dict[str, str]]) -> str:
@@ -140,19 +221,13 @@ def _short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-def _schema_hint(schema: type[BaseModel]) -> str:
-    return json.dumps(schema.model_json_schema(), separators=(",", ":"))[:1500]
-
-
 async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tuple[T | None, CallRecord]:
     """Ask once; on an invalid answer re-ask once with the error; never raise for bad content.
 
     Transient endpoint failures (after the client's own retries) raise ModelUnavailable so the
     queue can retry the turn; a misconfigured endpoint raises ModelConfigError.
     """
-    user_text = (
-        request if agent.structured else f"{request}\n\nJSON schema of the answer: {_schema_hint(schema)}"
-    )
+    user_text = request if agent.structured else with_schema(request, schema.model_json_schema())
     messages = [{"role": "system", "content": agent.system_prompt}, {"role": "user", "content": user_text}]
     record = CallRecord(
         role=agent.role,
@@ -171,6 +246,7 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
     )
     started = time.perf_counter()
     text = user_text
+    metering = _IN_FLIGHT.set((record, agent.prices))
     try:
         for attempt in (1, 2):
             record.attempts = attempt
@@ -187,10 +263,6 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
                 record.error = _short_error(exc)
             else:
                 message = response.chat_message
-                usage: Any = message.models_usage
-                if usage is not None:
-                    record.prompt_tokens += usage.prompt_tokens
-                    record.completion_tokens += usage.completion_tokens
                 try:
                     if isinstance(message, StructuredMessage):
                         value = schema.model_validate(message.content.model_dump())
@@ -204,10 +276,7 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
                     return value, record
                 except ValidationError as exc:
                     record.error = _short_error(exc)
-            text = (
-                f"Your previous answer could not be used ({record.error}). Answer the same request again "
-                f"with only a JSON object matching this schema: {_schema_hint(schema)}"
-            )
+            text = reask_request(record.error or "invalid answer", schema.model_json_schema())
         return None, record
     except openai.APIError as exc:
         if is_transient(exc):
@@ -219,4 +288,5 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
     except (TimeoutError, httpx.TransportError) as exc:
         raise ModelUnavailable(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
     finally:
+        _IN_FLIGHT.reset(metering)
         record.latency_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agents.calls import CallRecord, RoleAgent
-from agents.dedup import NoveltyFilter, TitleOverlapFilter
+from agents.novelty.filter import NoveltyFilter
 from agents.state import RunState, TranscriptEvent
 
 
 @dataclass(frozen=True)
 class StopRules:
-    """A run ends early when the unique yield stays under `min_yield` for `dried_up_rounds` rounds."""
+    """A run ends early when the unique yield (kept / generated, 0-1) stays under `min_yield` for
+    `dried_up_rounds` rounds; values from settings `dried_up_min_yield` and `dried_up_rounds`."""
 
-    min_yield: float = 0.2
-    dried_up_rounds: int = 2
-
-
-@dataclass(frozen=True)
-class Prices:
-    """USD per 1,000 tokens; zero for local models."""
-
-    prompt_per_1k: float = 0.0
-    completion_per_1k: float = 0.0
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.prompt_per_1k + completion_tokens * self.completion_per_1k) / 1000
+    min_yield: float
+    dried_up_rounds: int
 
 
 # The rank phase's pairwise tournament (the novelty engine's Elo tournament plugs in here).
@@ -36,12 +26,19 @@ Tournament = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
 
 @dataclass
 class TurnContext:
+    """What a turn needs besides the state; built per job by `workers.runtime.turn_context`.
+
+    `max_concurrency`: model calls in flight per phase; `elo_min_matches`: matches each candidate
+    needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does); `clock`
+    returns Unix seconds; `tournament` None turns the rank phase's matches off.
+    """
+
     agents: Mapping[str, RoleAgent]
-    novelty: NoveltyFilter = field(default_factory=TitleOverlapFilter)
+    novelty: NoveltyFilter
+    max_concurrency: int
+    stop_rules: StopRules
+    elo_min_matches: int
     clock: Callable[[], float] = time.time
-    max_concurrency: int = 8
-    prices: Prices = field(default_factory=Prices)
-    stop_rules: StopRules = field(default_factory=StopRules)
     tournament: Tournament | None = None
 
 
@@ -69,14 +66,25 @@ class EventLog:
         )
 
     def call(self, record: CallRecord, *, idea_id: str | None = None) -> None:
-        """Record an agent call and charge its tokens to the role."""
+        """Record an agent call and charge each of its HTTP requests' tokens and cost to the role.
+
+        `Usage.calls` counts agent calls (transcript lines); tokens and cost sum over requests, a
+        request with an unknown price counting in `unpriced_calls`. The first unpriced request of a
+        run with a cost budget says, once, that the budget cannot stop it.
+        """
         s = self.state
+        priced_before = s.cost_usd is not None
         usage = s.usage_for(record.role)
         usage.calls += 1
-        usage.prompt_tokens += record.prompt_tokens
-        usage.completion_tokens += record.completion_tokens
         if not record.ok:
             usage.failures += 1
+        for request in record.requests:
+            usage.prompt_tokens += request.prompt_tokens
+            usage.completion_tokens += request.completion_tokens
+            if request.cost_usd is None:
+                usage.unpriced_calls += 1
+            else:
+                usage.cost_usd += request.cost_usd
         self.events.append(
             TranscriptEvent(
                 run_id=s.run_id,
@@ -92,8 +100,16 @@ class EventLog:
                 latency_ms=record.latency_ms,
                 prompt_tokens=record.prompt_tokens,
                 completion_tokens=record.completion_tokens,
+                cost_usd=record.cost_usd,
                 idea_id=idea_id,
                 content=record.content if record.ok else f"FAILED: {record.error}",
                 ts=self.clock(),
             )
         )
+        budget = s.brief.budget.max_cost_usd
+        if priced_before and s.cost_usd is None and budget is not None:
+            self.system(
+                f"cost unknown: {record.role} model {record.model} has no configured price, so the "
+                f"${budget:.4f} cost budget cannot stop this run (set the prompt/completion prices)",
+                kind="error",
+            )

@@ -31,21 +31,16 @@ def working_copy(state: RunState) -> RunState:
     return RunState.model_validate_json(state.model_dump_json())
 
 
-def run_cost(state: RunState, ctx: TurnContext) -> float:
-    return sum(ctx.prices.cost(u.prompt_tokens, u.completion_tokens) for u in state.usage.values())
-
-
-def pending_stop(state: RunState, ctx: TurnContext, now: float) -> tuple[StopReason, str] | None:
+def pending_stop(state: RunState, now: float) -> tuple[StopReason, str] | None:
     """Stops that apply before any phase: a cancel request or a spent budget."""
     budget = state.brief.budget
     if state.cancel_requested:
         return StopReason.CANCELLED, "cancelled by a person"
     if budget.max_tokens is not None and state.total_tokens >= budget.max_tokens:
         return StopReason.TOKEN_BUDGET, f"{state.total_tokens} tokens used of {budget.max_tokens}"
-    if budget.max_cost_usd is not None:
-        cost = run_cost(state, ctx)
-        if cost >= budget.max_cost_usd:
-            return StopReason.COST_BUDGET, f"${cost:.4f} spent of ${budget.max_cost_usd:.4f}"
+    cost = state.cost_usd  # None (unknown) cannot trip the budget; `EventLog.call` says so once
+    if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
+        return StopReason.COST_BUDGET, f"${cost:.4f} spent of ${budget.max_cost_usd:.4f}"
     if budget.max_seconds is not None and state.started_at is not None:
         elapsed = now - state.started_at
         if elapsed >= budget.max_seconds:
@@ -102,7 +97,7 @@ async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
     if new.status is RunStatus.QUEUED:
         new.status = RunStatus.RUNNING
         new.started_at = now
-    stop = pending_stop(new, ctx, now)
+    stop = pending_stop(new, now)
     if stop is not None:
         finish(new, *stop, now, log)
     elif new.phase is Phase.STOP_CHECK:

@@ -19,6 +19,7 @@ from autogen_core.models import ChatCompletionClient, ModelInfo
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from autogen_ext.models.openai._model_info import get_info
 
+from agents.calls import record_usage
 from agents.errors import ModelConfigError
 from config.agents import ROLES, AgentsConfig
 from config.settings import Settings
@@ -58,10 +59,11 @@ class RoleModel:
         }
         if self.base_url:
             kwargs["base_url"] = self.base_url
-        context = shared_ssl_context()
-        if context is not None:
-            # openai's own default client, but with the process-wide TLS context (see below)
-            kwargs["http_client"] = openai.DefaultAsyncHttpxClient(verify=context)
+        # openai's own default client, with the process-wide TLS context (see below) and the hook
+        # that records each response's usage as it arrives
+        kwargs["http_client"] = openai.DefaultAsyncHttpxClient(
+            verify=shared_ssl_context() or True, event_hooks={"response": [record_usage]}
+        )
         return OpenAIChatCompletionClient(**kwargs)
 
 

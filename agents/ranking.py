@@ -1,7 +1,6 @@
 """Ranking: how survivors are ordered and which reach the shortlist.
 
-The one ranking rule (the shortlist, the survivors shown to the Generator, and
-`agents.novelty.elo.rank_by_elo` all use `rank_ideas`):
+The one ranking rule (the shortlist and the survivors shown to the Generator both use `rank_ideas`):
 
 - Candidates: living ideas with a Judge score; ideas the Skeptic marked fatal, duplicates and
   unscored ideas never make the list.
@@ -9,10 +8,10 @@ The one ranking rule (the shortlist, the survivors shown to the Generator, and
   be both new and workable to rank high: 9x2 scores 4.2, 6x6 scores 6.0). Ties break by novelty,
   then feasibility, then the earlier idea.
 - Elo ranking: once there are at least two candidates and every one of them has played at least
-  `min_matches` pairwise matches (default `ELO_MIN_MATCHES` = 2, setting `elo_min_matches`), they
-  are ranked by Elo (K = 32 by default, see `agents/novelty/elo.py`) with the absolute ranking as the
-  tie-break; the shortlist says which rule it used (`ranked_by`: "elo" or "score") and still shows
-  the absolute scores and the Skeptic's strongest objection beside each idea.
+  `min_matches` pairwise matches (the setting `elo_min_matches`, passed by every caller), they
+  are ranked by Elo (see `agents/novelty/elo.py`) with the absolute ranking as the tie-break; the
+  shortlist says which rule it used (`ranked_by`: "elo" or "score") and still shows the absolute scores
+  and the Skeptic's strongest objection beside each idea.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from collections.abc import Sequence
 
 from agents.shortlist import Shortlist, ShortlistEntry
 from agents.state import Idea, RunState, Score
-
-ELO_MIN_MATCHES = 2
 
 
 def combined_score(score: Score) -> float:
@@ -45,11 +42,12 @@ def candidates(state: RunState) -> list[Idea]:
     return [i for i in state.ideas if is_candidate(i)]
 
 
-def ranks_by_elo(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> bool:
+def ranks_by_elo(ideas: Sequence[Idea], min_matches: int) -> bool:
+    """True when there are two or more ideas and each has played `min_matches` matches."""
     return len(ideas) > 1 and all(i.matches >= min_matches for i in ideas)
 
 
-def rank_ideas(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tuple[list[Idea], bool]:
+def rank_ideas(ideas: Sequence[Idea], min_matches: int) -> tuple[list[Idea], bool]:
     """The candidates among `ideas`, best first, and whether Elo decided the order."""
     pool = [i for i in ideas if is_candidate(i)]
     by_elo = ranks_by_elo(pool, min_matches)
@@ -57,13 +55,13 @@ def rank_ideas(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tup
     return sorted(pool, key=lambda i: (*(-v for v in _key(i, by_elo)), order[i.id])), by_elo
 
 
-def rank_survivors(state: RunState, min_matches: int = ELO_MIN_MATCHES) -> list[Idea]:
+def rank_survivors(state: RunState, min_matches: int) -> list[Idea]:
+    """The run's candidates, best first (`rank_ideas`)."""
     return rank_ideas(state.ideas, min_matches)[0]
 
 
-def build_shortlist(
-    state: RunState, now: float | None = None, min_matches: int = ELO_MIN_MATCHES
-) -> Shortlist:
+def build_shortlist(state: RunState, now: float | None = None, *, min_matches: int) -> Shortlist:
+    """The run's best `brief.shortlist_size` candidates (`rank_ideas`); `now` is Unix seconds."""
     ranked, by_elo = rank_ideas(state.ideas, min_matches)
     entries = []
     for rank, idea in enumerate(ranked[: state.brief.shortlist_size], start=1):

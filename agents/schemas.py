@@ -61,3 +61,17 @@ class ScoreAnswer(_Answer):
     novelty: int = Field(ge=1, le=10)
     feasibility: int = Field(ge=1, le=10)
     rationale: str = Field(min_length=3)
+
+
+class SameIdeaVerdict(_Answer):
+    """The Judge's same-idea answer (novelty filter): `same` and one short sentence of why."""
+
+    same: bool
+    reason: str = Field(default="", max_length=1000)
+
+
+class PairwiseVerdict(_Answer):
+    """The Judge's answer to one ordered Elo match: which idea, as shown, wins."""
+
+    winner: Literal["A", "B"]
+    reason: str = Field(default="", max_length=2000)

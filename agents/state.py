@@ -133,12 +133,12 @@ class Usage(BaseModel):
     requests whose model has no known price, so a run's cost can be reported as unknown, never as 0.
     """
 
-    calls: int = 0
-    prompt_tokens: int = 0
+    calls: int = 0  # agent calls (one transcript line each; a re-ask is within its call)
+    prompt_tokens: int = 0  # summed over HTTP requests
     completion_tokens: int = 0
-    failures: int = 0
+    failures: int = 0  # agent calls that ended without a usable answer
     cost_usd: float = 0.0
-    unpriced_calls: int = 0
+    unpriced_calls: int = 0  # HTTP requests whose price was unknown
 
     @property
     def total_tokens(self) -> int:
@@ -233,6 +233,7 @@ class TranscriptEvent(BaseModel):
     latency_ms: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float | None = None  # USD over the call's requests; None: unknown price (or no call)
     idea_id: str | None = None
     content: str
     ts: float

@@ -8,10 +8,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from agents import prompts
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
+from agents.novelty.dedup import apply_decision
+from agents.prompts import requests as prompts
 from agents.schemas import (
     CommonAnswers,
     ConceptPairs,
@@ -53,9 +54,7 @@ async def pose_questions(state: RunState, ctx: TurnContext, log: EventLog) -> No
     )
     log.call(record)
     if answer is None:
-        state.questions = [
-            f"What would change about '{state.brief.topic[:200]}' if its usual constraint vanished?"
-        ]
+        state.questions = [prompts.fallback_question(state)]
         log.system("could not pose questions; using a generic one", kind="error")
         return
     state.questions = _dedupe(answer.questions, 40)
@@ -73,7 +72,9 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
-    answer, record = await ask_structured(ctx.agents["generator"], prompts.generate_request(state), IdeaBatch)
+    answer, record = await ask_structured(
+        ctx.agents["generator"], prompts.generate_request(state, ctx.elo_min_matches), IdeaBatch
+    )
     log.call(record)
     stats = state.round_stats(state.round)
     if answer is None:
@@ -101,17 +102,14 @@ async def filter_new(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     state.new_idea_ids = []
     if not new:
         return
-    decisions = await ctx.novelty.review(state, new, ctx.agents)
-    for decision in decisions:
-        for record in decision.calls:
+    for decision, calls in await ctx.novelty.review(state, new, ctx.agents):
+        for record in calls:
             log.call(record, idea_id=decision.idea_id)
         idea = state.idea(decision.idea_id)
-        idea.novelty_distance = decision.novelty_distance
-        if decision.keep:
+        apply_decision(idea, decision)
+        if idea.alive:
             state.round_stats(idea.round).kept += 1
         else:
-            idea.duplicate_of = decision.duplicate_of
-            idea.dropped = f"duplicate: {decision.reason or decision.duplicate_of}"
             log.system(f"dropped {idea.id} '{idea.title}': {idea.dropped}")
     stats = state.round_stats(state.round)
     log.system(f"round {state.round}: kept {stats.kept} of {stats.generated} new ideas")

@@ -21,7 +21,7 @@ from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel
 
 from agents import schemas
-from agents.calls import RoleAgent, ask_structured, pin_structured_types
+from agents.calls import Prices, RoleAgent, ask_structured, pin_structured_types, record_usage
 from agents.models import shared_ssl_context
 
 # the answer schemas the turns ask for: autogen uses a generic pydantic class per schema (built and
@@ -60,7 +60,9 @@ async def _warm_calls() -> None:
     library = sys.modules[base.__module__.split(".")[0]]
     for structured in (True, False):
         http_client = openai.DefaultAsyncHttpxClient(
-            transport=library.MockTransport(_canned), verify=shared_ssl_context() or True
+            transport=library.MockTransport(_canned),
+            verify=shared_ssl_context() or True,
+            event_hooks={"response": [record_usage]},
         )
         info = ModelInfo(
             vision=False,
@@ -77,7 +79,9 @@ async def _warm_calls() -> None:
             max_retries=0,
             http_client=http_client,
         )
-        agent = RoleAgent("warm_up", "Answer with JSON.", client, "warm-up", 0.0, structured)
+        agent = RoleAgent(
+            "warm_up", "Answer with JSON.", client, "warm-up", 0.0, structured, Prices(0.0, 0.0)
+        )
         try:
             await ask_structured(agent, "warm up", _WarmUpAnswer)
             if structured:

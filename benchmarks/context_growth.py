@@ -38,9 +38,11 @@ async def group_chat_tokens() -> dict[int, int]:
     from autogen_agentchat.messages import StructuredMessage
     from autogen_agentchat.teams import RoundRobinGroupChat
 
-    from agents import prompts, schemas
+    from agents import schemas
     from agents.brief import Brief
     from agents.models import resolve_role_models
+    from agents.prompts.requests import generate_request
+    from agents.prompts.roles import system_prompt
     from agents.state import RunState
     from config.settings import get_settings
     from workers.runtime import agents_config
@@ -55,7 +57,7 @@ async def group_chat_tokens() -> dict[int, int]:
             AssistantAgent(
                 name=role,
                 model_client=clients[role],
-                system_message=cfg.role(role).rendered_system_prompt(),
+                system_message=system_prompt(role, cfg.role(role)),
                 output_content_type=answer[role] if models[role].structured else None,
             )
             for role in answer
@@ -68,7 +70,7 @@ async def group_chat_tokens() -> dict[int, int]:
         run_id="groupchat", brief=Brief(topic=TOPIC), phase="generate", created_at=now, updated_at=now
     )
     try:
-        result = await team.run(task=prompts.generate_request(state))
+        result = await team.run(task=generate_request(state, settings.elo_min_matches))
     finally:
         for client in clients.values():
             await client.close()

@@ -1,4 +1,8 @@
-"""Role configuration for the Generator, Skeptic and Judge, read from `config/agents.yaml`."""
+"""Role configuration for the Generator, Skeptic and Judge, read from `config/agents.yaml`.
+
+Per role: model, temperature, max_tokens, endpoint (base_url, api_key_env), model_info, and
+optional prompt overrides. The default prompt wording lives in `agents/prompts/`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ ROLES = ("generator", "skeptic", "judge")
 
 
 class RoleConfig(BaseModel):
+    """One role's model settings; `temperature` 0-2, `max_tokens` per answer (tokens)."""
+
     model_config = ConfigDict(extra="forbid")
 
     model: str | None = None
@@ -23,15 +29,10 @@ class RoleConfig(BaseModel):
     base_url: str | None = None
     api_key_env: str | None = None
     model_info: dict[str, Any] | None = None
-    system_prompt: str
-    novelty_instruction: str = ""
-    feasibility_instruction: str = ""
-
-    def rendered_system_prompt(self) -> str:
-        return self.system_prompt.format(
-            novelty_instruction=self.novelty_instruction,
-            feasibility_instruction=self.feasibility_instruction,
-        ).strip()
+    # Prompt overrides; None keeps the default wording of `agents/prompts/roles.py`.
+    system_prompt: str | None = None
+    novelty_instruction: str | None = None
+    feasibility_instruction: str | None = None
 
 
 class AgentsConfig(BaseModel):

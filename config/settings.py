@@ -2,6 +2,8 @@
 
 Precedence (highest first): constructor arguments, environment, `.env`, the YAML file named by
 `IDEAFORGE_CONFIG` (or `ideaforge.yaml` in the working directory), the defaults below.
+
+This is the only home of every tunable default (with its unit); `agents/` receives the values.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -22,6 +24,16 @@ from pydantic_settings import (
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_AGENTS_FILE = CONFIG_DIR / "agents.yaml"
 DEFAULT_SCHEDULES_FILE = CONFIG_DIR / "schedules.yaml"
+
+
+Cosine = Annotated[float, Field(gt=0.0, le=1.0)]
+"""A cosine-similarity threshold, in (0, 1]."""
+
+
+def check_band(low: float, high: float, low_name: str = "low", high_name: str = "high") -> None:
+    """The one check of a threshold band: raises ValueError unless `low <= high`."""
+    if low > high:
+        raise ValueError(f"{low_name} ({low}) must not exceed {high_name} ({high})")
 
 
 def _yaml_config_file() -> Path | None:
@@ -76,10 +88,17 @@ class Settings(BaseSettings):
     agents_file: Path = DEFAULT_AGENTS_FILE
     model_timeout_s: float = 120.0
     model_max_retries: int = 2
-    max_concurrency: int = 8  # per-idea calls in flight in one turn; 8 keeps a K=8 critique/judge phase ~1 L
-    # price per 1k tokens, used for cost budgets; 0 for local models
-    prompt_price_per_1k: float = 0.0
-    completion_price_per_1k: float = 0.0
+    max_concurrency: int = Field(
+        default=8,
+        description="model calls in flight in one turn (per-idea calls, Elo matches, same-idea "
+        "questions); 8 keeps a K=8 critique/judge phase at ~1 latency",
+    )
+    # Prices of a hosted endpoint, for each request's cost and the cost budget; unset = unknown (a
+    # run's cost is then reported as unknown, never as 0). The embedded local model always costs 0.
+    prompt_price_per_1k: float | None = Field(default=None, ge=0.0, description="USD per 1,000 prompt tokens")
+    completion_price_per_1k: float | None = Field(
+        default=None, ge=0.0, description="USD per 1,000 completion tokens"
+    )
 
     # --- Embedded local model (used when no endpoint is configured) ----------------------------
     local_model: str = "qwen2.5-coder-1.5b"
@@ -107,17 +126,36 @@ class Settings(BaseSettings):
     embedding_model: str = "text-embedding-3-small"  # for embedder=openai (same endpoint and key)
     embedding_dim: int = Field(default=1536, ge=1)
     embedder_threads: int = Field(default=1, ge=1, le=64)  # onnxruntime threads per worker process
-    novelty_high: float = Field(default=0.80, gt=0.0, le=1.0)  # cosine >= high: dropped
-    novelty_low: float = Field(default=0.55, gt=0.0, le=1.0)  # [low, high): the Judge decides
-    novelty_deny_high: float = Field(default=0.55, gt=0.0, le=1.0)  # for deny items / short texts
-    novelty_deny_low: float = Field(default=0.40, gt=0.0, le=1.0)
-    novelty_short_words: int = Field(default=12, ge=0)  # known texts under this many words: deny bands
-    elo_k: float = Field(default=32.0, gt=0.0, le=400.0)
-    elo_matches_per_round: int = Field(default=8, ge=0, le=200)  # 0 turns the tournament off
-    elo_max_matches_per_idea: int = Field(default=3, ge=1, le=50)  # per round
-    elo_min_matches: int = Field(default=2, ge=1, le=100)  # every candidate: then rank by Elo
-    dried_up_min_yield: float = Field(default=0.2, ge=0.0, le=1.0)
-    dried_up_rounds: int = Field(default=2, ge=1, le=20)
+    # Cosine bands (calibrated by `python -m benchmarks.novelty_calibration`): >= high drops a new
+    # idea, [low, high) asks the Judge "same idea?", < low keeps it.
+    novelty_high: Cosine = Field(
+        default=0.80, description="cosine; auto-drop precision 1.000 on tests/data/idea_pairs.jsonl"
+    )
+    novelty_low: Cosine = Field(default=0.55, description="cosine; recall 0.948 when the Judge answers right")
+    novelty_deny_high: Cosine = Field(
+        default=0.55,
+        description="cosine, for deny items and short texts: matches score 0.31-0.66, non-matches <= 0.46",
+    )
+    novelty_deny_low: Cosine = Field(default=0.40, description="cosine, for deny items and short texts")
+    novelty_short_words: int = Field(
+        default=12, ge=0, description="words; known texts shorter than this get the deny bands"
+    )
+    elo_k: float = Field(
+        default=32.0, gt=0.0, le=400.0, description="Elo points: a decisive match between equals moves k/2"
+    )
+    elo_matches_per_round: int = Field(
+        default=8, ge=0, le=200, description="pairwise matches per round; 0 turns the tournament off"
+    )
+    elo_max_matches_per_idea: int = Field(default=3, ge=1, le=50, description="matches per idea per round")
+    elo_min_matches: int = Field(
+        default=2, ge=1, le=100, description="matches every candidate needs before Elo decides the ranking"
+    )
+    dried_up_min_yield: float = Field(
+        default=0.2, ge=0.0, le=1.0, description="fraction of a round's new ideas kept by the filter"
+    )
+    dried_up_rounds: int = Field(
+        default=2, ge=1, le=20, description="rounds in a row under dried_up_min_yield that stop a run"
+    )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     # --- Front doors ---------------------------------------------------------------------------
@@ -143,15 +181,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _ordered_thresholds(self) -> Settings:
-        if self.novelty_low > self.novelty_high:
-            raise ValueError(
-                f"novelty_low ({self.novelty_low}) must not exceed novelty_high ({self.novelty_high})"
-            )
-        if self.novelty_deny_low > self.novelty_deny_high:
-            raise ValueError(
-                f"novelty_deny_low ({self.novelty_deny_low}) must not exceed "
-                f"novelty_deny_high ({self.novelty_deny_high})"
-            )
+        check_band(self.novelty_low, self.novelty_high, "novelty_low", "novelty_high")
+        check_band(self.novelty_deny_low, self.novelty_deny_high, "novelty_deny_low", "novelty_deny_high")
         return self
 
     @property

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from rich.markup import escape
-
-__all__ = ["escape"]
 from rich.table import Table
 from rich.text import Text
 
+from agents.schemas import (
+    CommonAnswers,
+    ConceptPairs,
+    CritiqueAnswer,
+    IdeaBatch,
+    ScoreAnswer,
+    UnaskedQuestions,
+)
 from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
+
+__all__ = ["escape"]
 
 ROLE_STYLES = {"generator": "bold magenta", "skeptic": "bold yellow", "judge": "bold cyan", "system": "dim"}
 
@@ -68,25 +76,33 @@ def runs_table(states: list[RunState]) -> Table:
     return table
 
 
+def _answer_line(answer: BaseModel) -> str:
+    if isinstance(answer, IdeaBatch):
+        return " | ".join(i.title for i in answer.ideas)
+    if isinstance(answer, CritiqueAnswer):
+        return ("FATAL: " if answer.fatal else "") + answer.strongest_objection
+    if isinstance(answer, ScoreAnswer):
+        return f"novelty {answer.novelty}, feasibility {answer.feasibility}: {answer.rationale}"
+    if isinstance(answer, CommonAnswers):
+        return "; ".join(answer.common_answers)
+    if isinstance(answer, UnaskedQuestions):
+        return "; ".join(answer.questions)
+    assert isinstance(answer, ConceptPairs)
+    return "; ".join(f"{p.first} × {p.second}" for p in answer.pairs)
+
+
+# The answers a turn line summarises, read through their schemas (the first that validates wins).
+_SUMMARISED = (IdeaBatch, CritiqueAnswer, ScoreAnswer, CommonAnswers, UnaskedQuestions, ConceptPairs)
+
+
 def _content_summary(event: TranscriptEvent) -> str:
     if event.kind != "turn" or event.role == "system":
         return event.content
-    try:
-        data = json.loads(event.content)
-    except ValueError:
-        return event.content[:160]
-    if "ideas" in data:
-        return " | ".join(i.get("title", "?") for i in data["ideas"])
-    if "strongest_objection" in data:
-        fatal = data.get("verdict") == "fatal" or data.get("fatal") is True
-        return ("FATAL: " if fatal else "") + str(data["strongest_objection"])
-    if "novelty" in data:
-        return f"novelty {data['novelty']}, feasibility {data['feasibility']}: {data.get('rationale', '')}"
-    for key in ("common_answers", "questions"):
-        if key in data:
-            return "; ".join(map(str, data[key]))
-    if "pairs" in data:
-        return "; ".join(f"{p.get('first')} × {p.get('second')}" for p in data["pairs"])
+    for schema in _SUMMARISED:
+        try:
+            return _answer_line(schema.model_validate_json(event.content))
+        except ValidationError:
+            continue
     return event.content[:160]
 
 

@@ -11,13 +11,14 @@ from pathlib import Path
 from autogen_core.models import ChatCompletionClient
 
 from agents.brief import Brief
-from agents.calls import RoleAgent
-from agents.context import Prices, StopRules, TurnContext
+from agents.calls import Prices, RoleAgent
+from agents.context import StopRules, TurnContext
 from agents.models import RoleModel, resolve_role_models
 from agents.novelty.dedup import Thresholds
 from agents.novelty.filter import EmbeddingNoveltyFilter
 from agents.novelty.index import VectorIndex
 from agents.novelty.tournament import EloTournament
+from agents.prompts.roles import system_prompt
 from config.agents import AgentsConfig, load_agents_config
 from config.settings import Settings
 from workers.novelty import get_embedder
@@ -48,9 +49,12 @@ def warm_turn_context(settings: Settings) -> None:
 class LazyAgents(Mapping[str, RoleAgent]):
     """Opens a role's client only when a phase needs that role (code-only phases open none)."""
 
-    def __init__(self, role_models: Mapping[str, RoleModel], prompts: Mapping[str, str]) -> None:
+    def __init__(
+        self, role_models: Mapping[str, RoleModel], prompts: Mapping[str, str], prices: Mapping[str, Prices]
+    ) -> None:
         self._models = role_models
         self._prompts = prompts
+        self._prices = prices
         self._agents: dict[str, RoleAgent] = {}
         self._clients: list[ChatCompletionClient] = []
 
@@ -66,6 +70,7 @@ class LazyAgents(Mapping[str, RoleAgent]):
                 model=rm.model,
                 temperature=rm.temperature,
                 structured=rm.structured,
+                prices=self._prices[role],
             )
         return self._agents[role]
 
@@ -94,6 +99,14 @@ def novelty_filter(settings: Settings, ledger_index: VectorIndex | None = None) 
     )
 
 
+def role_prices(settings: Settings, role_model: RoleModel) -> Prices:
+    """The one place prices are built: the embedded local model costs 0; a hosted endpoint costs the
+    configured prices, unknown (None) where none is set."""
+    if role_model.local:
+        return Prices(0.0, 0.0)
+    return Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
+
+
 @asynccontextmanager
 async def turn_context(
     settings: Settings, brief: Brief, ledger_index: VectorIndex | None = None
@@ -103,7 +116,11 @@ async def turn_context(
     job for the filter phase only) is what the novelty filter compares new ideas with besides the run."""
     cfg = agents_config(settings)
     role_models = resolve_role_models(settings, cfg, brief.model)
-    agents = LazyAgents(role_models, {role: cfg.role(role).rendered_system_prompt() for role in role_models})
+    agents = LazyAgents(
+        role_models,
+        {role: system_prompt(role, cfg.role(role)) for role in role_models},
+        {role: role_prices(settings, rm) for role, rm in role_models.items()},
+    )
     matches = settings.elo_matches_per_round
     if all(rm.local for rm in role_models.values()):
         matches = min(matches, settings.local_elo_matches_per_round)
@@ -111,7 +128,7 @@ async def turn_context(
         yield TurnContext(
             agents=agents,
             max_concurrency=settings.max_concurrency,
-            prices=Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k),
+            elo_min_matches=settings.elo_min_matches,
             novelty=novelty_filter(settings, ledger_index),
             stop_rules=StopRules(
                 min_yield=settings.dried_up_min_yield, dried_up_rounds=settings.dried_up_rounds

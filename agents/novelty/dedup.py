@@ -2,7 +2,7 @@
 
 Policy (two thresholds, calibrated by `python -m benchmarks.novelty_calibration`):
 - cosine >= `high`: dropped automatically as a duplicate of its nearest neighbour;
-- `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`same_idea.py`);
+- `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`agents/prompts/judging.py`);
 - below `low`: kept.
 Each decision keeps the nearest neighbour (source, key, text, cosine) and a readable reason.
 Vectors are only compared within one embedder's space (`VectorIndex` raises `EmbedderMismatch`).
@@ -10,23 +10,21 @@ Vectors are only compared within one embedder's space (`VectorIndex` raises `Emb
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from agents.novelty.embedder import Embedder, Matrix, idea_text
+from agents.novelty.embedder import Matrix, idea_text
 from agents.novelty.index import VectorIndex
-from agents.novelty.same_idea import PromptText, SameIdeaVerdict, same_idea_prompt
+from agents.prompts.judging import KNOWN_IDEA_LABELS, PromptText, same_idea_prompt
+from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RoundStats
-
-DEFAULT_HIGH = 0.80  # calibrated: auto-drop precision 1.000 on tests/data/idea_pairs.jsonl
-DEFAULT_LOW = 0.55  # calibrated: recall 0.948 when the Judge answers the band right
-DENY_HIGH = 0.55  # deny items are short phrases: matches 0.31-0.66, non-matches <= 0.46
-DENY_LOW = 0.40
+from config.settings import Cosine, check_band
 
 
 class Source(StrEnum):
@@ -43,26 +41,22 @@ class Action(StrEnum):
 
 
 _SEVERITY = {Action.KEEP: 0, Action.ASK_JUDGE: 1, Action.DROP: 2}
-_SOURCE_WORDS = {
-    Source.RUN: "an idea of this run",
-    Source.DENY: "a deny-list item (a known answer)",
-    Source.LEDGER: "a ledger idea from an earlier run",
-    Source.PRIOR_ART: "a prior-art entry",
-}
 
 
 class Thresholds(BaseModel):
-    """Cosine thresholds: >= high drops, [low, high) asks the Judge, < low keeps."""
+    """Cosine thresholds: >= high drops, [low, high) asks the Judge, < low keeps.
+
+    The values come from settings (`novelty_high`/`novelty_low`, `novelty_deny_high`/`novelty_deny_low`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    high: float = Field(default=DEFAULT_HIGH, gt=0.0, le=1.0)
-    low: float = Field(default=DEFAULT_LOW, gt=0.0, le=1.0)
+    high: Cosine
+    low: Cosine
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
-        if self.low > self.high:
-            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        check_band(self.low, self.high)
         return self
 
     def action(self, similarity: float) -> Action:
@@ -71,9 +65,6 @@ class Thresholds(BaseModel):
         if similarity >= self.low:
             return Action.ASK_JUDGE
         return Action.KEEP
-
-
-DEFAULT_PER_SOURCE: dict[Source, Thresholds] = {Source.DENY: Thresholds(high=DENY_HIGH, low=DENY_LOW)}
 
 
 class Neighbour(BaseModel):
@@ -106,7 +97,7 @@ class NoveltyDecision(BaseModel):
         """The Judge's same-idea prompt when the decision is ASK_JUDGE."""
         if self.action is not Action.ASK_JUDGE or self.nearest is None:
             return None
-        return same_idea_prompt(self.text, self.nearest.text, _SOURCE_WORDS[self.nearest.source])
+        return same_idea_prompt(self.text, self.nearest.text, KNOWN_IDEA_LABELS[self.nearest.source.value])
 
 
 @dataclass(frozen=True)
@@ -131,7 +122,7 @@ class Candidate:
 
 
 def _reason(action: Action, n: Neighbour, th: Thresholds) -> str:
-    where = _SOURCE_WORDS[n.source] + (f" [{n.tag}]" if n.tag else "")
+    where = KNOWN_IDEA_LABELS[n.source.value] + (f" [{n.tag}]" if n.tag else "")
     quoted = n.text if len(n.text) <= 120 else n.text[:117] + "..."
     if action is Action.DROP:
         return f"duplicate of {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f} >= {th.high})"
@@ -145,11 +136,13 @@ def assess(
     vectors: Matrix,
     model_id: str,
     sources: Mapping[Source, VectorIndex | None],
-    thresholds: Thresholds = Thresholds(),
-    per_source: Mapping[Source, Thresholds] | None = DEFAULT_PER_SOURCE,
+    thresholds: Thresholds,
+    per_source: Mapping[Source, Thresholds] | None = None,
     lanes: Sequence[Lane] = (),
 ) -> list[NoveltyDecision]:
     """Decide for each candidate (in order) against every source and the earlier, not-dropped candidates.
+
+    `thresholds` apply to every source without its own bands in `per_source` (e.g. the deny-list's).
 
     `lanes` add masked parts of further indexes, each with its own thresholds (one similarity
     product per distinct index, however many lanes share it).
@@ -251,7 +244,11 @@ def resolve_with_verdict(decision: NoveltyDecision, verdict: SameIdeaVerdict | N
 
 
 def apply_decision(idea: Idea, decision: NoveltyDecision) -> None:
-    """Record a final decision on the idea: its novelty distance and, if dropped, why and of what."""
+    """Record a final decision on the idea: its novelty distance and, if dropped, why and of what.
+
+    A drop sets `idea.duplicate_of` (the neighbour's `ref`) and `idea.dropped` ("duplicate: <reason>").
+    Raises ValueError for another idea's decision or an unresolved ASK_JUDGE.
+    """
     if decision.idea_id != idea.id:
         raise ValueError(f"decision for {decision.idea_id} applied to {idea.id}")
     if decision.action is Action.ASK_JUDGE:
@@ -259,37 +256,70 @@ def apply_decision(idea: Idea, decision: NoveltyDecision) -> None:
     idea.novelty_distance = decision.novelty_distance
     if decision.action is Action.DROP and decision.nearest is not None:
         idea.duplicate_of = decision.nearest.ref
-        idea.dropped = decision.reason
+        idea.dropped = f"duplicate: {decision.reason}"
+
+
+def earlier_ideas(ideas: Sequence[Idea], new_ids: set[str]) -> list[Idea]:
+    """The run's ideas a new batch is compared with: all but the batch and those already dropped as
+    duplicates (an idea the Skeptic killed still counts: proposing it again is a repeat)."""
+    return [i for i in ideas if i.id not in new_ids and i.duplicate_of is None]
 
 
 def idea_candidates(ideas: Sequence[Idea]) -> list[Candidate]:
+    """Each idea as the text that is embedded (`idea_text(title, summary)`)."""
     return [Candidate(idea.id, idea_text(idea.title, idea.summary)) for idea in ideas]
 
 
 def index_texts(
-    embedder: Embedder,
+    model_id: str,
+    vectors: Matrix,
     keys: list[str],
     texts: list[str],
-    namespace: str = "run",
+    namespace: str,
     tags: list[str] | None = None,
 ) -> VectorIndex:
-    """Embed texts into a fresh index (the run's ideas or its deny-list)."""
-    index = VectorIndex(embedder.model_id, embedder.dim, namespace=namespace)
+    """A fresh index of already embedded texts (the run's ideas, or its deny-list keyed `0`, `1`, ...).
+
+    `vectors` is (len(texts), dim) from the embedder `model_id`; no texts gives an empty index of
+    width `vectors.shape[1]`.
+    """
+    index = VectorIndex(model_id, int(vectors.shape[1]), namespace=namespace)
     if texts:
-        index.add(keys, embedder.embed(texts), embedder.model_id, labels=texts, tags=tags)
+        index.add(keys, vectors, model_id, labels=texts, tags=tags)
     return index
 
 
-def deny_index(embedder: Embedder, deny: Sequence[str]) -> VectorIndex:
-    """The deny-list as an index; keys are the items' positions (`deny:0`, ...)."""
-    items = [d.strip() for d in deny if d.strip()]
-    return index_texts(embedder, [str(i) for i in range(len(items))], items, namespace="deny")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "and",
+        "or",
+        "with",
+        "by",
+        "via",
+        "from",
+        "at",
+        "as",
+        "into",
+        "using",
+        "use",
+        "based",
+        "new",
+    ]
+)
 
 
-def run_index(embedder: Embedder, ideas: Sequence[Idea]) -> VectorIndex:
-    """The run's living ideas as an index (re-embedded; cheap: ~4 ms per idea on one core)."""
-    cands = idea_candidates([i for i in ideas if i.alive])
-    return index_texts(embedder, [c.idea_id for c in cands], [c.text for c in cands], namespace="run")
+def title_words(text: str) -> frozenset[str]:
+    """A title as a set of lower-case words without stop words (exact repeats of a title, reworded)."""
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
 
 
 def dried_up(rounds: Sequence[RoundStats], min_yield: float, patience: int) -> bool:

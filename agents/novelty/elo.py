@@ -1,8 +1,9 @@
 """Elo tournament among surviving ideas, judged pairwise in both orders.
 
-Ratings start at `ELO_START` = 1200. `ELO_K` = 32 (the classic chess value for new players: one decisive
-match moves two equal ideas by 16 points each; with ~5 matches per idea the ranking settles yet stays
-responsive). Updates are symmetric: what one idea gains the other loses, so the sum is conserved.
+Ratings start at 1200 (`Idea.elo`). K comes from the setting `elo_k` (default 32, the classic chess
+value for new players: one decisive match moves two equal ideas by 16 points each; with ~5 matches
+per idea the ranking settles yet stays responsive). Updates are symmetric: what one idea gains the
+other loses, so the sum is conserved.
 
 Each match is asked twice, with the ideas swapped, to cancel the Judge's position bias;
 `combine_verdicts` turns the two answers into 1 (first idea wins both), 0.5 (split) or 0.
@@ -12,44 +13,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from agents.novelty.same_idea import PromptText
-from agents.ranking import ELO_MIN_MATCHES, rank_ideas
+from agents.schemas import PairwiseVerdict
 from agents.state import Idea
 
-ELO_START = 1200.0
-ELO_K = 32.0
-ELO_SCALE = 400.0
-
-PAIRWISE_SYSTEM = (
-    "You are a strict judge of research and product ideas. You compare two ideas and pick the one "
-    "that is more novel while still feasible: an idea that is new but cannot work loses to a less "
-    "novel idea that can. Ignore the order in which the ideas are shown and their length. Be "
-    "cautious and realistic. Answer only with JSON matching the schema."
-)
-
-
-class PairwiseVerdict(BaseModel):
-    """The Judge's answer to one ordered match."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    winner: Literal["A", "B"]
-    reason: str = Field(default="", max_length=2000)
-
-
-def pairwise_prompt(a_text: str, b_text: str, topic: str | None = None) -> PromptText:
-    """The match question with idea A shown first; ask again with the ideas swapped."""
-    about = f"Topic: {topic.strip()}\n\n" if topic else ""
-    user = (
-        f"{about}Idea A:\n{a_text.strip()}\n\nIdea B:\n{b_text.strip()}\n\n"
-        "Which idea is more novel and still feasible, and why? "
-        'Reply as JSON: {"winner": "A"|"B", "reason": "<one or two sentences>"}'
-    )
-    return PromptText(system=PAIRWISE_SYSTEM, user=user)
+ELO_SCALE = 400.0  # the Elo formula's scale: 400 points difference = 10:1 expected odds
 
 
 def expected_score(rating_a: float, rating_b: float) -> float:
@@ -57,7 +25,7 @@ def expected_score(rating_a: float, rating_b: float) -> float:
     return float(1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / ELO_SCALE)))
 
 
-def update(rating_a: float, rating_b: float, score_a: float, k: float = ELO_K) -> tuple[float, float]:
+def update(rating_a: float, rating_b: float, score_a: float, k: float) -> tuple[float, float]:
     """New ratings after A scored `score_a` (1 win, 0.5 draw, 0 loss) against B; the sum is conserved."""
     if not 0.0 <= score_a <= 1.0:
         raise ValueError(f"score must be in [0, 1], got {score_a}")
@@ -79,7 +47,7 @@ def combine_verdicts(first: PairwiseVerdict | None, swapped: PairwiseVerdict | N
     return sum(scores) / len(scores) if scores else None
 
 
-def apply_match(a: Idea, b: Idea, score_a: float, k: float = ELO_K) -> None:
+def apply_match(a: Idea, b: Idea, score_a: float, k: float) -> None:
     """Update both ideas' ratings and match counts."""
     a.elo, b.elo = update(a.elo, b.elo, score_a, k)
     a.matches += 1
@@ -134,9 +102,3 @@ def pair_for_round(
         this_round[b.id] += 1
         pairs.append((a.id, b.id))
     return pairs
-
-
-def rank_by_elo(ideas: Sequence[Idea], min_matches: int = ELO_MIN_MATCHES) -> tuple[list[Idea], bool]:
-    """Candidates best first and whether Elo was used: the one rule of `agents.ranking.rank_ideas`
-    (Elo once every candidate has `min_matches` matches, else sqrt(novelty x feasibility))."""
-    return rank_ideas(ideas, min_matches)

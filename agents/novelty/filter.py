@@ -1,4 +1,4 @@
-"""`EmbeddingNoveltyFilter`: the default `agents.dedup.NoveltyFilter`, dedup in code with embeddings.
+"""The novelty seam (`NoveltyFilter`) and its implementation `EmbeddingNoveltyFilter`: dedup in code.
 
 After each Generator turn, every new idea (title + summary) is embedded and compared with:
 - the run's earlier ideas (all of them except those already dropped as duplicates, so repeating an
@@ -20,34 +20,46 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import structlog
 
 from agents.calls import CallRecord, RoleAgent, ask_structured
-from agents.dedup import NoveltyDecision as FilterDecision
 from agents.errors import ModelUnavailable
 from agents.novelty.dedup import (
-    DENY_HIGH,
-    DENY_LOW,
     Action,
     Lane,
     NoveltyDecision,
     Source,
     Thresholds,
     assess,
+    earlier_ideas,
     idea_candidates,
+    index_texts,
     resolve_with_verdict,
 )
 from agents.novelty.embedder import Embedder
 from agents.novelty.index import VectorIndex
-from agents.novelty.same_idea import SameIdeaVerdict
+from agents.prompts.roles import with_task
+from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RunState
 
 log = structlog.get_logger("ideaforge.novelty")
 
-SHORT_WORDS = 12
+Reviewed = tuple[NoveltyDecision, list[CallRecord]]
+"""A final decision (KEEP or DROP) and the Judge's same-idea calls behind it (none if not asked)."""
+
+
+class NoveltyFilter(Protocol):
+    """Decides, after each Generator turn, which new ideas are new enough to keep."""
+
+    async def review(
+        self, state: RunState, new_ideas: list[Idea], agents: Mapping[str, RoleAgent]
+    ) -> list[Reviewed]:
+        """One final decision per new idea, in order; model calls it made ride along to be logged."""
+        ...
 
 
 def short_mask(labels: list[str], short_words: int) -> np.ndarray:
@@ -56,7 +68,7 @@ def short_mask(labels: list[str], short_words: int) -> np.ndarray:
 
 
 def ledger_lanes(
-    index: VectorIndex | None, ideas: Thresholds, short: Thresholds, short_words: int = SHORT_WORDS
+    index: VectorIndex | None, ideas: Thresholds, short: Thresholds, short_words: int
 ) -> list[Lane]:
     """Split a namespace's ledger index into ledger vs prior-art rows, and full vs short texts."""
     if index is None or len(index) == 0:
@@ -74,33 +86,33 @@ def ledger_lanes(
 
 @dataclass
 class EmbeddingNoveltyFilter:
+    """The production `NoveltyFilter`. Bands and limits come from settings (`workers/runtime.py`):
+    `thresholds` for full ideas, `deny_thresholds` for deny items and texts under `short_words` words,
+    `max_concurrency` same-idea questions in flight; `ledger` is the brief's namespace (or None)."""
+
     embedder: Embedder
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    deny_thresholds: Thresholds = field(default_factory=lambda: Thresholds(high=DENY_HIGH, low=DENY_LOW))
-    short_words: int = SHORT_WORDS
-    ledger: VectorIndex | None = None  # the brief's namespace, loaded by the worker
-    max_concurrency: int = 4
+    thresholds: Thresholds
+    deny_thresholds: Thresholds
+    short_words: int
+    max_concurrency: int
+    ledger: VectorIndex | None = None
 
     async def review(
         self, state: RunState, new_ideas: list[Idea], agents: Mapping[str, RoleAgent]
-    ) -> list[FilterDecision]:
+    ) -> list[Reviewed]:
         started = time.perf_counter()
-        new_ids = {i.id for i in new_ideas}
-        earlier = [i for i in state.ideas if i.id not in new_ids and i.duplicate_of is None]
         cands = idea_candidates(new_ideas)
-        known = idea_candidates(earlier)
+        known = idea_candidates(earlier_ideas(state.ideas, {i.id for i in new_ideas}))
         deny = [d.strip() for d in state.deny if d.strip()]
         texts = [c.text for c in cands] + [c.text for c in known] + deny
         vectors = await asyncio.to_thread(self.embedder.embed, texts)
         embed_ms = (time.perf_counter() - started) * 1000
         model = self.embedder.model_id
         n, m = len(cands), len(known)
-        run = VectorIndex(model, self.embedder.dim, namespace="run")
-        if known:
-            run.add([c.idea_id for c in known], vectors[n : n + m], model, labels=[c.text for c in known])
-        deny_idx = VectorIndex(model, self.embedder.dim, namespace="deny")
-        if deny:
-            deny_idx.add([str(k) for k in range(len(deny))], vectors[n + m :], model, labels=deny)
+        run = index_texts(
+            model, vectors[n : n + m], [c.idea_id for c in known], [c.text for c in known], "run"
+        )
+        deny_idx = index_texts(model, vectors[n + m :], [str(k) for k in range(len(deny))], deny, "deny")
         decisions = assess(
             cands,
             vectors[:n],
@@ -122,21 +134,21 @@ class EmbeddingNoveltyFilter:
             embed_ms=round(embed_ms, 1),
             total_ms=round((time.perf_counter() - started) * 1000, 1),
         )
-        return [_to_filter_decision(d, calls) for d, calls in finals]
+        return finals
 
     async def _ask_judge(
         self, state: RunState, decisions: list[NoveltyDecision], agents: Mapping[str, RoleAgent]
-    ) -> list[tuple[NoveltyDecision, list[CallRecord]]]:
+    ) -> list[Reviewed]:
         asks = [d for d in decisions if d.action is Action.ASK_JUDGE]
         if not asks:
             return [(d, []) for d in decisions]
         judge = agents["judge"]
         gate = asyncio.Semaphore(max(1, self.max_concurrency))
 
-        async def one(d: NoveltyDecision) -> tuple[NoveltyDecision, list[CallRecord]]:
+        async def one(d: NoveltyDecision) -> Reviewed:
             question = d.question()
             assert question is not None
-            agent = replace(judge, system_prompt=f"{judge.system_prompt}\n\n{question.system}")
+            agent = replace(judge, system_prompt=with_task(judge.system_prompt, question.system))
             async with gate:
                 try:
                     verdict, record = await ask_structured(agent, question.user, SameIdeaVerdict)
@@ -154,15 +166,3 @@ class EmbeddingNoveltyFilter:
             zip([d.idea_id for d in asks], await asyncio.gather(*(one(d) for d in asks)), strict=True)
         )
         return [answered.get(d.idea_id, (d, [])) for d in decisions]
-
-
-def _to_filter_decision(d: NoveltyDecision, calls: list[CallRecord]) -> FilterDecision:
-    drop = d.action is Action.DROP and d.nearest is not None
-    return FilterDecision(
-        idea_id=d.idea_id,
-        keep=not drop,
-        novelty_distance=d.novelty_distance,
-        duplicate_of=d.nearest.ref if drop and d.nearest is not None else None,
-        reason=d.reason,
-        calls=calls,
-    )

@@ -106,19 +106,6 @@ class VectorIndex:
             self.tags.append(tags[i])
         self._n = need
 
-    def remove(self, key: str) -> bool:
-        """Drop one row (O(n) compaction; forgetting is rare). Returns whether it was present."""
-        row = self._rows.pop(key, None)
-        if row is None:
-            return False
-        self._mat[row : self._n - 1] = self._mat[row + 1 : self._n]
-        self._n -= 1
-        del self.keys[row]
-        del self.labels[row]
-        del self.tags[row]
-        self._rows = {k: i for i, k in enumerate(self.keys)}
-        return True
-
     def similarities(self, queries: Matrix, model_id: str) -> Matrix:
         """Cosine of every query row against every stored row, shape (queries, len(self))."""
         q = np.atleast_2d(np.asarray(queries, dtype=np.float32))

@@ -17,17 +17,12 @@ from dataclasses import dataclass, replace
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
-from agents.novelty.elo import (
-    ELO_K,
-    PAIRWISE_SYSTEM,
-    PairwiseVerdict,
-    apply_match,
-    combine_verdicts,
-    pair_for_round,
-    pairwise_prompt,
-)
+from agents.novelty.elo import apply_match, combine_verdicts, pair_for_round
 from agents.novelty.embedder import idea_text
+from agents.prompts.judging import PAIRWISE_SYSTEM, pairwise_prompt
+from agents.prompts.roles import with_task
 from agents.ranking import candidates
+from agents.schemas import PairwiseVerdict
 from agents.state import Idea, RunState
 
 Answer = tuple[PairwiseVerdict | None, CallRecord] | BaseException
@@ -35,9 +30,12 @@ Answer = tuple[PairwiseVerdict | None, CallRecord] | BaseException
 
 @dataclass(frozen=True)
 class EloTournament:
-    k: float = ELO_K
-    matches_per_round: int = 8
-    max_per_idea: int = 3
+    """The rank phase's tournament; values from settings `elo_k` (Elo points),
+    `elo_matches_per_round` (0: off) and `elo_max_matches_per_idea` (per round)."""
+
+    k: float
+    matches_per_round: int
+    max_per_idea: int
 
     async def __call__(self, state: RunState, ctx: TurnContext, log: EventLog) -> None:
         ideas = candidates(state)
@@ -51,7 +49,7 @@ class EloTournament:
         if not pairs:
             return
         judge = ctx.agents["judge"]
-        agent = replace(judge, system_prompt=f"{judge.system_prompt}\n\n{PAIRWISE_SYSTEM}")
+        agent = replace(judge, system_prompt=with_task(judge.system_prompt, PAIRWISE_SYSTEM))
         gate = asyncio.Semaphore(max(1, ctx.max_concurrency))
         topic = state.brief.topic
 

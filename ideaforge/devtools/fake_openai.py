@@ -2,7 +2,10 @@
 
 It answers `/v1/chat/completions` with JSON shaped for whatever the request asks (ideas,
 critiques, scores, deny-lists, questions, concept pairs, same-idea and pairwise verdicts),
-derived from a hash of the prompt, so runs are reproducible. Latency and faults are set per
+derived from a hash of the prompt, so runs are reproducible. The kind of answer (and so the role
+that asks) comes only from the request's JSON schema (`response_format`, or the schema hint of a
+server without it); details (how many ideas, idea ids and titles, the two ideas of a match) are
+read through the markers of `agents.prompts.markers`, never from our sentences. Latency and faults are set per
 server and can be changed over HTTP (`/_control/*`) while a test runs:
 
     python -m ideaforge.devtools.fake_openai --port 8099 --latency-ms 200
@@ -21,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from agents.prompts import markers
 
 ADJECTIVES = [
     "Tidal",
@@ -144,41 +149,39 @@ INSTRUMENTS = [
     "audited by an outside volunteer",
 ]
 FATAL_MARKER = "Perpetual"
-KEYS = ("common_answers", "questions", "pairs", "ideas", "flaws", "novelty", "same", "winner")
+# The answer schema's distinguishing property -> the role whose answer has that shape.
+ROLE_OF_KIND = {
+    "common_answers": "generator",
+    "questions": "generator",
+    "pairs": "generator",
+    "ideas": "generator",
+    "flaws": "skeptic",
+    "novelty": "judge",
+    "same": "judge",
+    "winner": "judge",
+}
 
 
 def _h(*parts: object) -> int:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12], 16)
 
 
-def _kind(body: dict[str, Any], user: str) -> str:
+def _schema(body: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer's JSON schema: `response_format`, else the schema hint in the last user message."""
     fmt = body.get("response_format") or {}
-    schema = (fmt.get("json_schema") or {}).get("schema") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    if isinstance(schema, dict):
+        return schema
+    users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+    return next((s for s in map(markers.schema_hint, reversed(users)) if s is not None), {})
+
+
+def _kind(schema: dict[str, Any]) -> str:
     props = schema.get("properties") or {}
-    for key in KEYS:
-        if key in props:
-            return key
-    for key in KEYS:
-        if f'"{key}"' in user:
-            return key
-    return "text"
-
-
-def _role(messages: list[dict[str, Any]]) -> str:
-    system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
-    for role in ("Generator", "Skeptic", "Judge"):
-        if f"You are the {role}" in system:
-            return role.lower()
-    return "unknown"
+    return next((key for key in ROLE_OF_KIND if key in props), "text")
 
 
 SAME_OVERLAP = 0.5  # the fake Judge calls two ideas "the same" when their words overlap this much
-_IDEA_A = re.compile(r"Idea A[^:]*:\n(.*?)\n\nIdea B[^:]*:\n(.*?)\n\n", re.S)
-
-
-def _two_ideas(user: str) -> tuple[str, str]:
-    match = _IDEA_A.search(user)
-    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def _jaccard(a: str, b: str) -> float:
@@ -207,9 +210,8 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             ]
         }
     if kind == "ideas":
-        match = re.search(r"Propose exactly (\d+)", user)
-        count = int(match.group(1)) if match else 3
-        survivors = re.findall(r'<idea id="(i\d+)">', user)
+        count = markers.requested_count(user) or 3
+        survivors = markers.idea_ids(user)
         ideas = []
         for k in range(count):
             h = _h(seed, k)
@@ -230,8 +232,7 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
                 }
             )
         return {"ideas": ideas}
-    title_match = re.search(r"Title: (.*)", user)
-    title = title_match.group(1) if title_match else user[:40]
+    title = markers.first_title(user) or user[:40]
     th = _h(title)
     if kind == "flaws":
         return {
@@ -246,12 +247,12 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             "rationale": f"Scored deterministically for {title[:40]}.",
         }
     if kind == "same":
-        a, b = _two_ideas(user)
+        a, b = markers.two_ideas(user)
         overlap = _jaccard(a, b)
         same = overlap >= SAME_OVERLAP
         return {"same": same, "reason": f"word overlap {overlap:.2f}: {'same' if same else 'different'} idea"}
     if kind == "winner":
-        a, b = _two_ideas(user)
+        a, b = markers.two_ideas(user)
         if not (a and b):
             return {"winner": "A" if seed % 2 else "B", "reason": "A is more specific"}
         # consistent in both orders: the idea with the larger hash wins, wherever it is shown
@@ -369,7 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _complete(self, body: dict[str, Any]) -> None:
         st = self.server.state
         messages = body.get("messages") or []
-        role = _role(messages)
+        kind = _kind(_schema(body, messages))
+        role = ROLE_OF_KIND.get(kind, "unknown")
         user = str(messages[-1].get("content", "")) if messages else ""
         prompt_text = "".join(str(m.get("content", "")) for m in messages)
         with st.lock:
@@ -378,7 +380,6 @@ class _Handler(BaseHTTPRequestHandler):
             st.prompt_chars.append(len(prompt_text))
         if st.latency_ms:
             time.sleep(st.latency_ms / 1000)
-        kind = _kind(body, user)
         fault = st.take_fault(role, generating=kind == "ideas")
         answer = _answer(kind, user)
         if fault is not None and fault.kind == "idea" and isinstance(answer, dict) and answer.get("ideas"):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from agents.prompts import brief_block
+from agents.prompts.requests import brief_block
+from agents.prompts.roles import system_prompt
 from config.settings import get_settings
 from ideaforge.devtools.fake_openai import FakeModelServer
 from tests.faults.procs import ROOT, child_env
@@ -105,7 +106,7 @@ def test_brief_text_cannot_change_role_system_prompts(env: dict[str, str]) -> No
     run_id = forge.submit({"topic": INJECTION, "rounds": 1})
     state = forge.get_run(run_id)
     cfg = agents_config(settings)
-    prompts = {r: cfg.role(r).rendered_system_prompt() for r in ("generator", "skeptic", "judge")}
+    prompts = {r: system_prompt(r, cfg.role(r)) for r in ("generator", "skeptic", "judge")}
     assert all("Ignore all previous" not in p for p in prompts.values())
     block = brief_block(state)
     # The brief is data between tags it cannot close or fake.

@@ -35,7 +35,11 @@ def _assert_clean_stop(forge: Ideaforge, run_id: str, status: str, reason: str) 
     ("budget", "reason", "env_extra"),
     [
         ({"max_tokens": 300}, "token_budget", {}),
-        ({"max_cost_usd": 0.05}, "cost_budget", {"IDEAFORGE_PROMPT_PRICE_PER_1K": "0.2"}),
+        (
+            {"max_cost_usd": 0.05},
+            "cost_budget",
+            {"IDEAFORGE_PROMPT_PRICE_PER_1K": "0.2", "IDEAFORGE_COMPLETION_PRICE_PER_1K": "0"},
+        ),
         ({"max_seconds": 0.5}, "time_budget", {}),
     ],
     ids=["tokens", "cost", "wall-clock"],

@@ -7,9 +7,21 @@ from typing import Any
 import pytest
 import redis
 
+from agents.novelty.dedup import Thresholds
 from agents.novelty.embedder import LocalMiniLMEmbedder
+from config.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _bands(high: str, low: str) -> Thresholds:
+    fields = Settings.model_fields
+    return Thresholds(high=fields[high].default, low=fields[low].default)
+
+
+# The default bands, as settings define them (not an environment's overrides).
+IDEA_BANDS = _bands("novelty_high", "novelty_low")
+DENY_BANDS = _bands("novelty_deny_high", "novelty_deny_low")
 
 
 @pytest.fixture(scope="session")

@@ -13,16 +13,22 @@ from agents.novelty.dedup import (
     Thresholds,
     apply_decision,
     assess,
-    deny_index,
     dried_up,
+    earlier_ideas,
+    idea_candidates,
     index_texts,
     resolve_with_verdict,
-    run_index,
+    title_words,
 )
 from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
 from agents.novelty.index import VectorIndex
-from agents.novelty.same_idea import SameIdeaVerdict
-from agents.state import Idea, RoundStats
+from agents.schemas import SameIdeaVerdict
+from agents.state import Critique, Idea, RoundStats
+from tests.novelty.conftest import DENY_BANDS, IDEA_BANDS
+
+
+def _index(embedder: LocalMiniLMEmbedder, keys: list[str], texts: list[str], namespace: str) -> VectorIndex:
+    return index_texts(embedder.model_id, embedder.embed(texts), keys, texts, namespace)
 
 
 def _text(side: dict[str, str]) -> str:
@@ -32,11 +38,10 @@ def _text(side: dict[str, str]) -> str:
 def _pair_actions(embedder: LocalMiniLMEmbedder, pairs: list[dict[str, Any]]) -> list[Action]:
     actions = []
     for n, p in enumerate(pairs):
-        known = index_texts(embedder, [f"k{n}"], [_text(p["a"])])
+        known = _index(embedder, [f"k{n}"], [_text(p["a"])], "run")
         vec = embedder.embed([_text(p["b"])])
-        actions.append(
-            assess([Candidate("new", _text(p["b"]))], vec, embedder.model_id, {Source.RUN: known})[0].action
-        )
+        cand = [Candidate("new", _text(p["b"]))]
+        actions.append(assess(cand, vec, embedder.model_id, {Source.RUN: known}, IDEA_BANDS)[0].action)
     return actions
 
 
@@ -54,7 +59,7 @@ def test_labelled_pairs_with_default_policy(
 
 
 def test_deny_list_item_blocks_its_paraphrase(embedder: LocalMiniLMEmbedder) -> None:
-    deny = deny_index(embedder, ["Meal-kit delivery subscriptions", "Rooftop solar panels"])
+    deny = _index(embedder, ["0", "1"], ["Meal-kit delivery subscriptions", "Rooftop solar panels"], "deny")
     texts = [
         "Weekly boxes of recipe ingredients. Pre-portioned ingredients and recipe cards are delivered to "
         "your door every week so you can cook dinner at home.",
@@ -62,14 +67,22 @@ def test_deny_list_item_blocks_its_paraphrase(embedder: LocalMiniLMEmbedder) -> 
         "flour for bakeries.",
     ]
     cands = [Candidate("i1", texts[0]), Candidate("i2", texts[1])]
-    d1, d2 = assess(cands, embedder.embed(texts), embedder.model_id, {Source.DENY: deny})
+    d1, d2 = assess(
+        cands,
+        embedder.embed(texts),
+        embedder.model_id,
+        {Source.DENY: deny},
+        IDEA_BANDS,
+        {Source.DENY: DENY_BANDS},
+    )
     assert d1.action is not Action.KEEP and d1.nearest is not None
     assert d1.nearest.source is Source.DENY and d1.nearest.ref == "deny:0"
     assert d2.action is Action.KEEP
     final = resolve_with_verdict(d1, SameIdeaVerdict(same=True, reason="a meal kit"))
     idea = Idea(id="i1", title="Weekly boxes", summary="...", round=1)
     apply_decision(idea, final)
-    assert idea.dropped and "deny-list" in idea.dropped and idea.duplicate_of == "deny:0"
+    assert idea.dropped and idea.dropped.startswith("duplicate: ") and "deny-list" in idea.dropped
+    assert idea.duplicate_of == "deny:0"
     assert idea.novelty_distance is not None and 0 < idea.novelty_distance < 0.6
 
 
@@ -80,16 +93,22 @@ def test_repeats_within_one_batch_and_against_the_run(embedder: LocalMiniLMEmbed
         summary="Cameras mounted on city buses photograph cars parked in bus lanes and fine them.",
         round=1,
     )
-    dead = Idea(id="i0", title="Solar roads", summary="Roads paved with solar panels.", round=1, dropped="x")
-    index = run_index(embedder, [old, dead])
-    assert len(index) == 1
+    dup = Idea(id="i0", title="Solar roads", summary="Roads paved.", round=1, dropped="x", duplicate_of="i9")
+    fatal = Idea(id="i2", title="Sky kelp", summary="Kelp grown in clouds.", round=1, dropped="fatal flaw: x")
+    fatal.critique = Critique(flaws=["x"], strongest_objection="x", fatal=True)
+    earlier = earlier_ideas([old, dup, fatal], new_ids=set())
+    assert [i.id for i in earlier] == ["i1", "i2"]  # a repeat of a killed idea is still a repeat
+    known = idea_candidates(earlier[:1])
+    index = _index(embedder, [c.idea_id for c in known], [c.text for c in known], "run")
     texts = [
         "Bus lanes enforced by buses themselves. Cameras on city buses photograph cars parked in the lane.",
         "Seaweed feed additive that cuts cow methane. A red seaweed supplement in cattle feed cuts methane.",
         "Seaweed feed additive to cut cow methane. A red seaweed supplement added to cattle feed cuts it.",
     ]
     cands = [Candidate(f"n{i}", t) for i, t in enumerate(texts)]
-    d = assess(cands, embedder.embed(texts), embedder.model_id, {Source.RUN: index, Source.LEDGER: None})
+    d = assess(
+        cands, embedder.embed(texts), embedder.model_id, {Source.RUN: index, Source.LEDGER: None}, IDEA_BANDS
+    )
     assert d[0].action is Action.DROP and d[0].nearest is not None and d[0].nearest.ref == "i1"
     assert d[1].action is Action.KEEP and d[1].nearest is not None and d[1].nearest.ref == "i1"  # n0 dropped
     assert d[2].action is Action.DROP and d[2].nearest is not None and d[2].nearest.ref == "n1"
@@ -101,7 +120,7 @@ def test_vectors_of_different_models_are_never_compared(embedder: LocalMiniLMEmb
     other.add(["x"], np.ones((1, embedder.dim), dtype=np.float32), "openai:text-embedding-3-small")
     vec = embedder.embed(["anything"])
     with pytest.raises(EmbedderMismatch):
-        assess([Candidate("n", "anything")], vec, embedder.model_id, {Source.LEDGER: other})
+        assess([Candidate("n", "anything")], vec, embedder.model_id, {Source.LEDGER: other}, IDEA_BANDS)
     with pytest.raises(EmbedderMismatch):
         other.add(["y"], vec, embedder.model_id)
 
@@ -141,6 +160,14 @@ def test_thresholds_validate() -> None:
         Action.ASK_JUDGE,
         Action.KEEP,
     ]
+
+
+def test_title_words_ignore_case_punctuation_and_stop_words() -> None:
+    assert (
+        title_words("A Market for the Leftovers!")
+        == title_words("market, leftovers")
+        == {"market", "leftovers"}
+    )
 
 
 def test_dried_up_stop_rule() -> None:

@@ -5,21 +5,23 @@ import random
 import pytest
 
 from agents.novelty.elo import (
-    ELO_K,
-    ELO_START,
-    PairwiseVerdict,
     apply_match,
     combine_verdicts,
     expected_score,
     pair_for_round,
-    pairwise_prompt,
-    rank_by_elo,
     update,
 )
+from agents.prompts.judging import pairwise_prompt
+from agents.ranking import rank_ideas
+from agents.schemas import PairwiseVerdict
 from agents.state import Idea, Score
+from config.settings import Settings
+
+K = Settings.model_fields["elo_k"].default  # the default K (32)
+START = Idea.model_fields["elo"].default  # every idea starts at 1200
 
 
-def _idea(n: int, elo: float = ELO_START, matches: int = 0, **kw: object) -> Idea:
+def _idea(n: int, elo: float = START, matches: int = 0, **kw: object) -> Idea:
     return Idea(id=f"i{n}", title=f"t{n}", summary="s", round=1, elo=elo, matches=matches, **kw)  # type: ignore[arg-type]
 
 
@@ -27,23 +29,23 @@ def test_expected_score_and_known_updates() -> None:
     assert expected_score(1200, 1200) == pytest.approx(0.5)
     assert expected_score(1600, 1200) == pytest.approx(1 / (1 + 10**-1))
     assert expected_score(1300, 1200) + expected_score(1200, 1300) == pytest.approx(1.0)
-    assert update(1200, 1200, 1.0) == pytest.approx((1200 + ELO_K / 2, 1200 - ELO_K / 2))
-    assert update(1200, 1200, 0.5) == pytest.approx((1200, 1200))
-    a, _ = update(1400, 1200, 0.0)
-    assert a == pytest.approx(1400 - ELO_K * expected_score(1400, 1200))
+    assert update(1200, 1200, 1.0, K) == pytest.approx((1200 + K / 2, 1200 - K / 2))
+    assert update(1200, 1200, 0.5, K) == pytest.approx((1200, 1200))
+    a, _ = update(1400, 1200, 0.0, K)
+    assert a == pytest.approx(1400 - K * expected_score(1400, 1200))
     with pytest.raises(ValueError):
-        update(1200, 1200, 1.5)
+        update(1200, 1200, 1.5, K)
 
 
 def test_updates_are_symmetric_and_conserve_the_sum() -> None:
     rng = random.Random(1)
-    ratings = [ELO_START] * 6
+    ratings = [START] * 6
     for _ in range(500):
         i, j = rng.sample(range(6), 2)
-        ratings[i], ratings[j] = update(ratings[i], ratings[j], rng.choice([0.0, 0.5, 1.0]))
-    assert sum(ratings) == pytest.approx(6 * ELO_START)
-    a1, b1 = update(1250, 1180, 1.0)
-    b2, a2 = update(1180, 1250, 0.0)
+        ratings[i], ratings[j] = update(ratings[i], ratings[j], rng.choice([0.0, 0.5, 1.0]), K)
+    assert sum(ratings) == pytest.approx(6 * START)
+    a1, b1 = update(1250, 1180, 1.0, K)
+    b2, a2 = update(1180, 1250, 0.0, K)
     assert (a1, b1) == pytest.approx((a2, b2))
 
 
@@ -58,16 +60,16 @@ def test_combine_both_orders() -> None:
 
 def test_apply_match_and_ranking() -> None:
     x, y = _idea(1), _idea(2)
-    apply_match(x, y, 1.0)
+    apply_match(x, y, 1.0, K)
     assert (x.elo, y.elo, x.matches, y.matches) == (1216.0, 1184.0, 1, 1)
     ideas = [
         _idea(1, 1250, 3, score=Score(novelty=5, feasibility=5, rationale="")),
         _idea(2, 1190, 3, score=Score(novelty=9, feasibility=9, rationale="")),
         _idea(3, 1300, 1, dropped="dup"),
     ]
-    ranked, by_elo = rank_by_elo(ideas, min_matches=3)
+    ranked, by_elo = rank_ideas(ideas, min_matches=3)
     assert by_elo and [i.id for i in ranked] == ["i1", "i2"]
-    ranked, by_elo = rank_by_elo(ideas, min_matches=4)
+    ranked, by_elo = rank_ideas(ideas, min_matches=4)
     assert not by_elo and [i.id for i in ranked] == ["i2", "i1"]
 
 

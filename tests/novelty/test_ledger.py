@@ -8,6 +8,7 @@ import redis
 
 from agents.novelty.dedup import Action, Candidate, Source, assess
 from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
+from tests.novelty.conftest import IDEA_BANDS
 from workers.store.ledger import IdeaLedger, LedgerEntry, NewEntry
 
 pytestmark = pytest.mark.integration
@@ -96,6 +97,7 @@ def test_rejected_idea_blocks_a_near_copy_in_a_later_run(
         embedder.embed(texts),
         embedder.model_id,
         {Source.LEDGER: tonight.index("default")},
+        IDEA_BANDS,
     )
     blocked, kept = decisions
     assert blocked.action is Action.DROP and blocked.nearest is not None
@@ -166,6 +168,7 @@ def test_import_prior_art_files(r: redis.Redis, embedder: LocalMiniLMEmbedder, t
         embedder.embed([text]),
         embedder.model_id,
         {Source.PRIOR_ART: ledger.index("field")},
+        IDEA_BANDS,
     )
     assert d.nearest is not None and d.nearest.text == "Meal-kit delivery subscriptions"
     assert ledger.search("field", "automatic investing service", k=1)[0][0].title == "Robo-advisors"

@@ -21,6 +21,7 @@ from config.settings import Settings, get_settings
 from ideaforge.cli import app
 from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.conftest import run_burst
+from tests.novelty.conftest import DENY_BANDS, IDEA_BANDS
 from workers.api import Ideaforge
 from workers.jobs import take_turn
 from workers.novelty import ledger_for
@@ -192,17 +193,18 @@ def test_title_only_known_texts_are_compared_under_the_deny_thresholds(embedder:
     )
     vecs = embedder.embed([new])
     cand = [Candidate("i1", new)]
-    full, short = Thresholds(), Thresholds(high=0.55, low=0.40)
+    full, short = IDEA_BANDS, DENY_BANDS
+    assert short == Thresholds(high=0.55, low=0.40)
     lanes = ledger_lanes(ledger, full, short, short_words=12)
     assert {(lane.source, lane.thresholds) for lane in lanes} == {
         (Source.PRIOR_ART, short),
         (Source.LEDGER, full),
     }
-    [decision] = assess(cand, vecs, model, {}, lanes=lanes)
+    [decision] = assess(cand, vecs, model, {}, IDEA_BANDS, lanes=lanes)
     assert decision.action is Action.ASK_JUDGE and decision.nearest is not None
     assert decision.nearest.ref == "prior_art:e1" and 0.40 <= decision.nearest.similarity < 0.55
     # the same row under the idea thresholds would have been waved through
-    [plain] = assess(cand, vecs, model, {Source.PRIOR_ART: ledger})
+    [plain] = assess(cand, vecs, model, {Source.PRIOR_ART: ledger}, IDEA_BANDS)
     assert plain.action is Action.KEEP
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from agents.brief import parse_brief
-from agents.calls import RoleAgent
+from agents.calls import Prices, RoleAgent
 from agents.state import Critique, Idea, RunState, Score, new_run_state
 
 MODEL_INFO: dict[str, Any] = {
@@ -39,4 +39,4 @@ def scored_idea(n: int, novelty: int, feasibility: int, *, fatal: bool = False, 
 
 def replay_agent(role: str, answers: list[str], structured: bool = True) -> RoleAgent:
     client = ReplayChatCompletionClient(answers, model_info={**MODEL_INFO, "structured_output": structured})
-    return RoleAgent(role, f"You are the {role}", client, "replay", 0.2, structured)
+    return RoleAgent(role, f"You are the {role}", client, "replay", 0.2, structured, Prices(0.0, 0.0))

@@ -9,11 +9,12 @@ import pytest
 from agents.context import TurnContext
 from agents.engine import run_step, working_copy
 from agents.errors import ModelUnavailable
+from agents.prompts import markers
 from agents.ranking import build_shortlist
 from agents.state import Phase, RunState, RunStatus, StopReason
 from config.settings import Settings
 from ideaforge.devtools.fake_openai import FakeModelServer, Fault
-from tests.unit.helpers import make_state
+from tests.unit.helpers import make_state, scored_idea
 from workers.runtime import turn_context
 
 
@@ -102,7 +103,7 @@ async def test_token_budget_stops_with_reason_and_shortlist(ctx: TurnContext) ->
     assert state.status is RunStatus.FINISHED
     assert state.round < 5
     assert "tokens used of 1500" in (state.stop_detail or "")
-    assert build_shortlist(state).stop_reason == "token_budget"
+    assert build_shortlist(state, min_matches=2).stop_reason == "token_budget"
 
 
 async def test_cancel_request_is_honoured_at_the_next_step(ctx: TurnContext) -> None:
@@ -136,3 +137,22 @@ async def test_run_step_leaves_the_callers_state_untouched(ctx: TurnContext) -> 
         assert all(a is not b for a, b in zip(working_copy(new).ideas, new.ideas, strict=True))
         state = new
     assert all(i.critique is not None for i in state.ideas)
+
+
+async def test_the_generator_sees_the_survivors_in_the_shortlist_order(
+    fake_model: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With IDEAFORGE_ELO_MIN_MATCHES=3, ideas with 2 matches rank by score in both places."""
+    monkeypatch.setenv("IDEAFORGE_ELO_MIN_MATCHES", "3")
+    settings = Settings(openai_base_url=fake_model.base_url, model="fake-model", model_max_retries=0)
+    state = make_state(deny=["x"], rounds=3, shortlist_size=3)
+    state.ideas = [scored_idea(n, 2 + n, 2 + n) for n in range(1, 5)]  # by score: i4, i3, i2, i1
+    for n, idea in enumerate(state.ideas):
+        idea.matches, idea.elo = 2, 1300.0 - 20 * n  # by Elo: i1, i2, i3, i4
+    state.round, state.phase = 2, Phase.GENERATE
+    async with turn_context(settings, state.brief) as context:
+        outcome = await run_step(state, context)
+    shown = markers.idea_ids(outcome.events[0].prompt[-1]["content"])  # type: ignore[index]
+    shortlist = build_shortlist(state, min_matches=settings.elo_min_matches)
+    assert shown == [e.idea_id for e in shortlist.ideas] == ["i4", "i3", "i2"]
+    assert [e.idea_id for e in build_shortlist(state, min_matches=2).ideas] == ["i1", "i2", "i3"]

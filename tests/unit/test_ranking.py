@@ -23,7 +23,7 @@ def test_shortlist_ranks_by_combined_score_and_drops_fatal_and_duplicates() -> N
         scored_idea(6, 5, 5),
     ]
     state.ideas[4].dropped = "duplicate: of i4"
-    shortlist = build_shortlist(state)
+    shortlist = build_shortlist(state, min_matches=2)
     assert [e.idea_id for e in shortlist.ideas] == ["i4", "i2", "i6"]
     assert shortlist.ideas[0].objection == "objection 4"
     assert shortlist.ranked_by == "score"
@@ -34,8 +34,8 @@ def test_elo_takes_over_once_every_candidate_has_played_enough() -> None:
     state = make_state()
     state.ideas = [scored_idea(1, 9, 9), scored_idea(2, 3, 3)]
     state.ideas[0].elo, state.ideas[1].elo = 1150.0, 1250.0
-    assert [i.id for i in rank_survivors(state)] == ["i1", "i2"]
+    assert [i.id for i in rank_survivors(state, 2)] == ["i1", "i2"]
     for idea in state.ideas:
         idea.matches = 2
-    assert [i.id for i in rank_survivors(state)] == ["i2", "i1"]
-    assert build_shortlist(state).ranked_by == "elo"
+    assert [i.id for i in rank_survivors(state, 2)] == ["i2", "i1"]
+    assert build_shortlist(state, min_matches=2).ranked_by == "elo"

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.dedup import title_words
+from agents.novelty.dedup import title_words
 from agents.shortlist import Shortlist
 from agents.state import TERMINAL_STATUSES, RunState
 from workers.store.runs import RunStore

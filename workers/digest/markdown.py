@@ -18,6 +18,11 @@ def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _usd(cost: float | None) -> str:
+    """USD with 4 decimals, or "unknown" when some request's price was unknown."""
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
 def _run_section(run: DigestRun) -> list[str]:
     origin = f"schedule `{run.schedule}`, slot {run.slot}" if run.schedule else "submitted by hand"
     lines = [

@@ -6,13 +6,19 @@ instructions. Every list that could grow with the run is capped, so a turn's pro
 
 from __future__ import annotations
 
+from typing import Any
+
+from agents.prompts import markers
+from agents.prompts.strategies import strategy_instructions
 from agents.ranking import combined_score, rank_survivors
 from agents.state import Idea, RunState
-from agents.strategies import strategy_instructions
 
+# Structural caps on prompt size (not tunable settings): each keeps a list that grows with the run
+# from growing the prompt.
 MAX_EARLIER_TITLES = 20  # the newest; code-level dedup checks the whole pool (25: 1.30x growth, 20: 1.24x)
 MAX_SURVIVORS_SHOWN = 3
 MAX_TITLE_CHARS = 90
+MAX_FLAWS_SHOWN = 5
 
 
 def _data(text: str) -> str:
@@ -25,10 +31,14 @@ def brief_block(state: RunState) -> str:
 
 
 def idea_block(idea: Idea) -> str:
-    lines = [f'<idea id="{idea.id}">', f"Title: {_data(idea.title)}", f"Summary: {_data(idea.summary)}"]
+    lines = [
+        markers.IDEA_TAG.format(id=idea.id),
+        markers.TITLE_LINE.format(title=_data(idea.title)),
+        f"Summary: {_data(idea.summary)}",
+    ]
     if idea.angle:
         lines.append(f"Angle: {_data(idea.angle)}")
-    lines.append("</idea>")
+    lines.append(markers.IDEA_END)
     return "\n".join(lines)
 
 
@@ -70,11 +80,13 @@ def _survivor_lines(idea: Idea) -> str:
     return "\n".join(parts)
 
 
-def generate_request(state: RunState) -> str:
+def generate_request(state: RunState, min_matches: int) -> str:
+    """The Generator's request for this round; from round 2 on it shows the best survivors, ranked
+    as the shortlist ranks them (`min_matches`: Elo matches each candidate needs before Elo decides)."""
     brief = state.brief
     n = brief.ideas_per_round
     sections = [brief_block(state), strategy_instructions(state)]
-    survivors = rank_survivors(state)[:MAX_SURVIVORS_SHOWN] if state.round > 1 else []
+    survivors = rank_survivors(state, min_matches)[:MAX_SURVIVORS_SHOWN] if state.round > 1 else []
     if survivors:
         sections.append(
             "The best ideas so far, with their critique. Some of your ideas should be NEW, improved "
@@ -88,7 +100,7 @@ def generate_request(state: RunState) -> str:
             + "\n".join(f"- {_data(t)}" for t in titles)
         )
     sections.append(
-        f"Propose exactly {n} new, original ideas. "
+        f"{markers.COUNT_PHRASE.format(count=n)} "
         'Answer as {"ideas": [{"title": ..., "summary": ..., "angle": ..., "builds_on": [...]}]}.'
     )
     return "\n\n".join(sections)
@@ -104,7 +116,7 @@ def critique_request(state: RunState, idea: Idea) -> str:
 def judge_request(state: RunState, idea: Idea) -> str:
     critique = ""
     if idea.critique:
-        flaws = "; ".join(_data(f) for f in idea.critique.flaws[:5])
+        flaws = "; ".join(_data(f) for f in idea.critique.flaws[:MAX_FLAWS_SHOWN])
         critique = (
             f"\n\n<critique>\nFlaws: {flaws}\nStrongest objection: "
             f"{_data(idea.critique.strongest_objection)}\n</critique>"
@@ -112,4 +124,22 @@ def judge_request(state: RunState, idea: Idea) -> str:
     return (
         f"{brief_block(state)}\n\n{idea_block(idea)}{critique}\n\nScore this idea. "
         'Answer as {"novelty": 1-10, "feasibility": 1-10, "rationale": ...}.'
+    )
+
+
+def fallback_question(state: RunState) -> str:
+    """The one generic question used when the Generator could not pose questions of its own."""
+    return f"What would change about '{state.brief.topic[:200]}' if its usual constraint vanished?"
+
+
+def with_schema(request: str, schema: dict[str, Any]) -> str:
+    """A request with its answer's JSON schema appended (for servers that ignore `response_format`)."""
+    return f"{request}\n\n{markers.SCHEMA_HINT}{markers.schema_text(schema)}"
+
+
+def reask_request(error: str, schema: dict[str, Any]) -> str:
+    """The one re-ask after an unusable answer: the error, and the schema to answer with."""
+    return (
+        f"Your previous answer could not be used ({error}). Answer the same request again "
+        f"with only a JSON object matching this schema: {markers.schema_text(schema)}"
     )

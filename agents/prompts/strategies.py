@@ -7,10 +7,11 @@ from itertools import combinations
 from agents.brief import Strategy
 from agents.state import RunState
 
-MAX_DENY_IN_PROMPT = 20
+MAX_DENY_IN_PROMPT = 20  # structural cap on prompt size: the deny-list shown to the Generator
 
 
 def concept_pairs(state: RunState) -> list[tuple[str, str]]:
+    """The pairs to mix: the ones the Generator proposed, else every pair of the brief's concepts."""
     if state.concept_pairs:
         return [(p[0], p[1]) for p in state.concept_pairs if len(p) == 2]
     return list(combinations(state.brief.concepts, 2))
