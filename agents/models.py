@@ -21,6 +21,7 @@ from autogen_ext.models.openai._model_info import get_info
 
 from agents.calls import record_usage
 from agents.errors import ModelConfigError
+from agents.prompts.roles import system_prompt
 from config.agents import ROLES, AgentsConfig
 from config.settings import Settings
 
@@ -41,6 +42,7 @@ class RoleModel:
     timeout_s: float
     max_retries: int
     local: bool
+    system_prompt: str = ""  # the role's default prompt (agents/prompts/roles.py) or its override
     api_key: str = field(repr=False, default="")
 
     @property
@@ -97,7 +99,7 @@ def _known_model_info(model: str) -> dict[str, Any] | None:
 def resolve_role_models(
     settings: Settings, agents: AgentsConfig, brief_model: str | None = None
 ) -> dict[str, RoleModel]:
-    """Resolve model, endpoint, key and model_info for each role."""
+    """Resolve model, endpoint, key, model_info and system prompt for each role."""
     resolved: dict[str, RoleModel] = {}
     for role in ROLES:
         cfg = agents.role(role)
@@ -127,6 +129,7 @@ def resolve_role_models(
             timeout_s=settings.model_timeout_s,
             max_retries=settings.model_max_retries,
             local=local,
+            system_prompt=system_prompt(role, cfg),
             api_key=key,
         )
     return resolved

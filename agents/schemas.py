@@ -1,4 +1,7 @@
-"""Structured answers the agents must give. Each is a JSON *object* (small models do better)."""
+"""Structured answers the agents must give (part of the shared vocabulary: pydantic only).
+
+Each is a JSON *object* (small models do better); the front doors read transcript answers through them.
+"""
 
 from __future__ import annotations
 

@@ -17,8 +17,7 @@ from agents.models import RoleModel, resolve_role_models
 from agents.novelty.dedup import Thresholds
 from agents.novelty.filter import EmbeddingNoveltyFilter
 from agents.novelty.index import VectorIndex
-from agents.novelty.tournament import EloTournament
-from agents.prompts.roles import system_prompt
+from agents.tournament import EloTournament
 from config.agents import AgentsConfig, load_agents_config
 from config.settings import Settings
 from workers.novelty import get_embedder
@@ -50,10 +49,9 @@ class LazyAgents(Mapping[str, RoleAgent]):
     """Opens a role's client only when a phase needs that role (code-only phases open none)."""
 
     def __init__(
-        self, role_models: Mapping[str, RoleModel], prompts: Mapping[str, str], prices: Mapping[str, Prices]
+        self, role_models: Mapping[str, RoleModel], prices: Mapping[str, Prices]
     ) -> None:
         self._models = role_models
-        self._prompts = prompts
         self._prices = prices
         self._agents: dict[str, RoleAgent] = {}
         self._clients: list[ChatCompletionClient] = []
@@ -65,7 +63,7 @@ class LazyAgents(Mapping[str, RoleAgent]):
             self._clients.append(client)
             self._agents[role] = RoleAgent(
                 role=role,
-                system_prompt=self._prompts[role],
+                system_prompt=rm.system_prompt,
                 client=client,
                 model=rm.model,
                 temperature=rm.temperature,
@@ -118,7 +116,6 @@ async def turn_context(
     role_models = resolve_role_models(settings, cfg, brief.model)
     agents = LazyAgents(
         role_models,
-        {role: system_prompt(role, cfg.role(role)) for role in role_models},
         {role: role_prices(settings, rm) for role, rm in role_models.items()},
     )
     matches = settings.elo_matches_per_round

@@ -14,7 +14,7 @@ from agents.state import RunStatus
 from config.settings import Settings, get_settings
 from tests.conftest import run_burst
 from workers.api import Ideaforge
-from workers.store.keys import turn_job_id
+from workers.queue import turn_job_id
 
 
 @pytest.fixture
