@@ -1,7 +1,7 @@
 """The store: it alone reads and writes ideaforge's Redis keys (every key is listed in `keys.py`).
 
 - `runs.RunStore`: run state (compare-and-set commits), the run index, shortlists, end-of-run markers.
-- `events.EventLog`: the transcripts (one Redis stream per run): read, follow (blocking), async tail.
+- `events.TranscriptStream`: the transcripts (one Redis stream per run): read, follow (blocking), async tail.
 - `ledger.IdeaLedger`: the cross-run idea ledger per namespace (titles, summaries, vectors, verdicts).
 - `metrics.MetricsCounters`: turn/token/latency counters folded from the transcripts.
 - `schedules.ScheduleSlots`: schedule slots fired (at most once each).

@@ -41,7 +41,7 @@ class TailBatch:
     stopped: RunStatus | None = None
 
 
-class EventLog:
+class TranscriptStream:
     """The transcripts of runs under `keys` (sync client for reads and writes; async tail for SSE)."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:

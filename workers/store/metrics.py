@@ -20,7 +20,7 @@ import redis
 
 from agents.state import TERMINAL_STATUSES, TranscriptEvent
 from workers.store import as_text
-from workers.store.events import EventLog
+from workers.store.events import TranscriptStream
 from workers.store.keys import Keys
 
 LATENCY_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -58,7 +58,7 @@ class MetricsCounters:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.r = client
         self.keys = keys
-        self.transcripts = EventLog(client, keys)
+        self.transcripts = TranscriptStream(client, keys)
 
     def fold(self) -> None:
         """Count the events added since the last fold; a no-op while another process folds."""

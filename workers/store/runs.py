@@ -1,5 +1,5 @@
 """The run store: run state, the run index, shortlists and end-of-run markers in Redis (transcripts
-are `events.EventLog`, reached as `RunStore.transcripts`)."""
+are `events.TranscriptStream`, reached as `RunStore.transcripts`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
 from config.settings import Settings
 from workers.connection import connect
 from workers.store import as_text
-from workers.store.events import EventLog
+from workers.store.events import TranscriptStream
 from workers.store.keys import Keys
 
 Enqueue = Callable[[Pipeline], Any]
@@ -46,7 +46,7 @@ class RunStore:
         self.r = client
         self.keys = keys
         self.elo_min_matches = elo_min_matches
-        self.transcripts = EventLog(client, keys)
+        self.transcripts = TranscriptStream(client, keys)
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> RunStore:
