@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from agents.calls import CallRecord, RoleAgent
 from agents.novelty.filter import NoveltyFilter
@@ -50,19 +51,21 @@ class EventLog:
         self.clock = clock
         self.events: list[TranscriptEvent] = []
 
-    def system(self, content: str, *, kind: str = "system") -> None:
+    def _add(self, **fields: Any) -> None:
+        """Append an event stamped with the run, step, round and phase now, and the clock's time."""
         s = self.state
         self.events.append(
             TranscriptEvent(
-                run_id=s.run_id,
-                step=s.step,
-                round=s.round,
-                phase=s.phase.value,
-                role="system",
-                kind="error" if kind == "error" else "system",
-                content=content,
-                ts=self.clock(),
+                run_id=s.run_id, step=s.step, round=s.round, phase=s.phase.value, ts=self.clock(), **fields
             )
+        )
+
+    def system(self, content: str, *, kind: str = "system") -> None:
+        """Record a line of the system (code, not a model): kind "system", or "error" for a failure."""
+        self._add(
+            role="system",
+            kind="error" if kind == "error" else "system",
+            content=content,
         )
 
     def call(self, record: CallRecord, *, idea_id: str | None = None) -> None:
@@ -85,26 +88,19 @@ class EventLog:
                 usage.unpriced_calls += 1
             else:
                 usage.cost_usd += request.cost_usd
-        self.events.append(
-            TranscriptEvent(
-                run_id=s.run_id,
-                step=s.step,
-                round=s.round,
-                phase=s.phase.value,
-                role=record.role,
-                kind="turn" if record.ok else "error",
-                model=record.model,
-                temperature=record.temperature,
-                prompt_hash=record.prompt_hash,
-                prompt=record.prompt,
-                latency_ms=record.latency_ms,
-                prompt_tokens=record.prompt_tokens,
-                completion_tokens=record.completion_tokens,
-                cost_usd=record.cost_usd,
-                idea_id=idea_id,
-                content=record.content if record.ok else f"FAILED: {record.error}",
-                ts=self.clock(),
-            )
+        self._add(
+            role=record.role,
+            kind="turn" if record.ok else "error",
+            model=record.model,
+            temperature=record.temperature,
+            prompt_hash=record.prompt_hash,
+            prompt=record.prompt,
+            latency_ms=record.latency_ms,
+            prompt_tokens=record.prompt_tokens,
+            completion_tokens=record.completion_tokens,
+            cost_usd=record.cost_usd,
+            idea_id=idea_id,
+            content=record.content if record.ok else f"FAILED: {record.error}",
         )
         budget = s.brief.budget.max_cost_usd
         if priced_before and s.cost_usd is None and budget is not None:

@@ -1,4 +1,5 @@
-"""Turn CLI options and brief files (YAML or JSON, same shape as the queue's JSON brief) into a Brief."""
+"""Turn CLI options and brief files (YAML or JSON, same shape as the queue's JSON brief) into a Brief;
+read the text files a person names on the command line."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import yaml
 
 from agents.brief import Brief, parse_brief
-from agents.errors import InvalidBrief
+from agents.errors import InvalidBrief, InvalidInput
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -19,16 +20,22 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
-def read_brief_file(path: Path) -> dict[str, Any]:
-    """A brief file, or standard input when the path is `-`."""
+def read_text_file(path: Path, what: str, error: type[InvalidInput]) -> str:
+    """The UTF-8 text (a BOM dropped) of a file a person named, or of standard input when the path
+    is `-`. Raises `error` with one line naming `what` and the path when it cannot be read or decoded."""
     try:
         raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
-        raise InvalidBrief(f"cannot read brief file {path}: {exc.strerror or exc}") from None
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidBrief(f"brief file {path} is not valid UTF-8 (byte {exc.start})") from None
+        raise error(f"{what} {path} is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
+
+
+def read_brief_file(path: Path) -> dict[str, Any]:
+    """A brief file, or standard input when the path is `-`."""
+    text = read_text_file(path, "brief file", InvalidBrief)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

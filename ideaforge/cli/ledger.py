@@ -13,6 +13,7 @@ from rich.table import Table
 from agents.errors import IdeaforgeError, InvalidPayload
 from config.settings import get_settings
 from ideaforge import render
+from ideaforge.briefs import read_text_file
 from ideaforge.cli.helpers import FormatOpt, OutputFormat, clean_errors, forge, out, print_json
 
 ledger_app = typer.Typer(help="The cross-run idea ledger: shortlisted, accepted, rejected, prior-art ideas.")
@@ -112,13 +113,6 @@ def ledger_import(
 ) -> None:
     """Import a prior-art corpus (kind prior_art): known ideas new ones are checked against."""
     ns = _namespace(namespace)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InvalidPayload(f"cannot read {file}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidPayload(f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    text = read_text_file(file, "prior-art file", InvalidPayload)
     added, known = forge().import_prior_art(ns, text, str(file))
     out.print(f"imported {added} new prior-art entries into ledger {ns} ({known} already known)")

@@ -252,7 +252,7 @@ def test_ledger_cli_through_the_real_entry_point(
     empty.write_text("", encoding="utf-8")
     for args, message in [
         (("ledger", "import", str(tmp_path / "missing.md")), "cannot read"),
-        (("ledger", "import", str(bad_utf8)), "not UTF-8"),
+        (("ledger", "import", str(bad_utf8)), "not valid UTF-8"),
         (("ledger", "import", str(empty)), "holds no entries"),
         (("ledger", "forget", "nope", "--namespace", "cli"), "no ledger entry 'nope'"),
         (("ledger", "list", "--namespace", "bad ns"), "namespace 'bad ns'"),
@@ -262,7 +262,7 @@ def test_ledger_cli_through_the_real_entry_point(
         assert result.exit_code == 2 and message in result.stderr and result.exception is not None, args
         assert isinstance(result.exception, SystemExit)  # a clean exit, never a traceback
     result = _cli(env, "ledger", "import", str(bad_utf8))
-    assert result.returncode == 2 and "not UTF-8" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "not valid UTF-8" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_verdict_cli_sets_the_verdict_and_the_ledger(settings: Settings, env: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from redis.client import Pipeline
@@ -20,6 +20,7 @@ from workers.store import as_text
 from workers.store.events import TranscriptStream
 from workers.store.keys import Keys
 
+T = TypeVar("T")
 Enqueue = Callable[[Pipeline], Any]
 STOPPED_CLAIM_S = 600  # an end-of-run claim whose holder crashed expires after this (seconds)
 
@@ -147,6 +148,17 @@ class RunStore:
             enqueue(pipe)
             pipe.execute()
 
+    def _optimistic(self, key: str, attempt: Callable[[Pipeline, Any], T]) -> T:
+        """Run `attempt(pipe, stored value)` under WATCH `key`, again whenever someone else changed
+        the key before `attempt`'s MULTI/EXEC (redis' WatchError): the one optimistic-locking loop."""
+        with self.r.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    return attempt(pipe, pipe.get(key))
+                except redis.WatchError:
+                    continue  # a person changed the run meanwhile (cancel, verdict): re-check and merge
+
     def commit_turn(
         self,
         expected_step: int,
@@ -159,50 +171,38 @@ class RunStore:
         State, transcript events, the shortlist (if the run stopped) and the next turn's enqueue
         go in one MULTI/EXEC, so a duplicated or retried job can never apply a turn twice.
         """
-        key = self.keys.run(new_state.run_id)
-        with self.r.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
-                    raw = pipe.get(key)
-                    if raw is None:
-                        pipe.unwatch()
-                        return False
-                    current = RunState.model_validate_json(raw)
-                    if current.step != expected_step or current.terminal:
-                        pipe.unwatch()
-                        return False
-                    merge_external(current, new_state)
-                    pipe.multi()
-                    self._write_state(pipe, new_state, current.status)
-                    self.transcripts.append(pipe, new_state.run_id, events)
-                    if enqueue_next is not None and not new_state.terminal:
-                        enqueue_next(pipe)
-                    pipe.execute()
-                    return True
-                except redis.WatchError:
-                    continue  # a person changed the run meanwhile (cancel, verdict): re-check and merge
+
+        def attempt(pipe: Pipeline, raw: Any) -> bool:
+            current = RunState.model_validate_json(raw) if raw is not None else None
+            if current is None or current.step != expected_step or current.terminal:
+                pipe.unwatch()
+                return False
+            merge_external(current, new_state)
+            pipe.multi()
+            self._write_state(pipe, new_state, current.status)
+            self.transcripts.append(pipe, new_state.run_id, events)
+            if enqueue_next is not None and not new_state.terminal:
+                enqueue_next(pipe)
+            pipe.execute()
+            return True
+
+        return self._optimistic(self.keys.run(new_state.run_id), attempt)
 
     def update(self, run_id: str, change: Callable[[RunState], None]) -> RunState:
-        """Apply a person's change to a run (not a turn): optimistic, retried on conflict."""
-        key = self.keys.run(run_id)
-        with self.r.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
-                    raw = pipe.get(key)
-                    if raw is None:
-                        raise RunNotFound(f"no run with id {run_id!r}")
-                    state = RunState.model_validate_json(raw)
-                    change(state)
-                    pipe.multi()
-                    pipe.set(key, state.model_dump_json())
-                    if state.terminal:
-                        pipe.set(self.keys.shortlist(run_id), self.live_shortlist(state).model_dump_json())
-                    pipe.execute()
-                    return state
-                except redis.WatchError:
-                    continue
+        """Apply a person's change to a run (not a turn): optimistic, retried on conflict.
+        Raises RunNotFound, or whatever `change` raises (nothing is written then)."""
+
+        def attempt(pipe: Pipeline, raw: Any) -> RunState:
+            if raw is None:
+                raise RunNotFound(f"no run with id {run_id!r}")
+            state = RunState.model_validate_json(raw)
+            change(state)
+            pipe.multi()
+            self._write_state(pipe, state, state.status)
+            pipe.execute()
+            return state
+
+        return self._optimistic(self.keys.run(run_id), attempt)
 
     def request_cancel(self, run_id: str) -> RunState:
         def change(state: RunState) -> None:
