@@ -16,6 +16,7 @@ from rq.job import Job
 
 from agents.engine import StepOutcome, fail, run_step
 from agents.errors import InvalidPayload, RetryableError, TerminalError
+from agents.ids import is_run_id
 from agents.state import Phase
 from config.logging import bind_turn, configure_logging
 from config.settings import Settings, get_settings
@@ -29,7 +30,7 @@ log = structlog.get_logger("ideaforge.turn")
 
 
 def _check_args(run_id: Any, step: Any) -> tuple[str, int]:
-    if not isinstance(run_id, str) or not run_id or not run_id.replace("-", "").isalnum() or len(run_id) > 64:
+    if not is_run_id(run_id):
         raise InvalidPayload(f"take_turn needs a run id string, got {run_id!r}")
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise InvalidPayload(f"take_turn needs a non-negative integer step, got {step!r}")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.brief import Brief, parse_brief
 from agents.errors import StoreUnavailable
+from agents.ids import RUN_ID
 from agents.state import DecisionWord, RunStatus
 from ideaforge.render import run_summary
 from ideaforge.web import views
@@ -22,9 +23,8 @@ from ideaforge.web.sse import STREAM_ID, transcript_stream, valid_stream_id
 
 router = APIRouter()
 
-RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
 IDEA_ID = r"^[A-Za-z0-9_-]{1,64}$"
-RunId = Annotated[str, Path(pattern=RUN_ID, description="The run id.")]
+RunId = Annotated[str, Path(pattern=RUN_ID.pattern, description="The run id.")]
 IdeaId = Annotated[str, Path(pattern=IDEA_ID, description="The idea id within the run (e.g. i3).")]
 MAX_BODY = 256 * 1024
 
