@@ -9,10 +9,8 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
+from workers.gate import ON_TURN_FAILURE, TAKE_TURN, GatedJob
 from workers.store.keys import turn_job_id
-
-TAKE_TURN = "workers.jobs.take_turn"
-ON_TURN_FAILURE = "workers.jobs.on_turn_failure"
 
 
 def make_queue(client: redis.Redis, settings: Settings) -> Queue:
@@ -20,6 +18,7 @@ def make_queue(client: redis.Redis, settings: Settings) -> Queue:
         settings.queue_name,
         connection=client,
         serializer=JSONSerializer,
+        job_class=GatedJob,
         default_timeout=settings.job_timeout_s,
     )
 

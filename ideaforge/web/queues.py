@@ -46,14 +46,14 @@ def _error(job: Job) -> str:
 def queue_report(client: redis.Redis, settings: Settings) -> dict[str, Any]:
     """Depths, workers with the turn each is running, and failed turns with their error."""
     queue = make_queue(client, settings)
-    failed_registry = FailedJobRegistry(queue=queue)
+    failed_registry = FailedJobRegistry(queue=queue, job_class=queue.job_class)
     depths = {
         "queued": queue.count,
-        "started": StartedJobRegistry(queue=queue).count,
-        "scheduled": ScheduledJobRegistry(queue=queue).count,
-        "deferred": DeferredJobRegistry(queue=queue).count,
+        "started": StartedJobRegistry(queue=queue, job_class=queue.job_class).count,
+        "scheduled": ScheduledJobRegistry(queue=queue, job_class=queue.job_class).count,
+        "deferred": DeferredJobRegistry(queue=queue, job_class=queue.job_class).count,
         "failed": failed_registry.count,
-        "finished": FinishedJobRegistry(queue=queue).count,
+        "finished": FinishedJobRegistry(queue=queue, job_class=queue.job_class).count,
     }
     workers = []
     for worker in Worker.all(connection=client, queue=queue, serializer=JSONSerializer):
