@@ -19,6 +19,7 @@ from agents.ids import new_run_id
 from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent, new_run_state
 from config.settings import Settings, get_settings
+from workers.admission import check_public_brief, check_scheduled_brief
 from workers.connection import check, connect
 from workers.queue import enqueue_turn, make_queue
 from workers.store.keys import Keys
@@ -35,9 +36,21 @@ class Ideaforge:
         check(self.settings.redis_url)
 
     def submit(self, brief: Brief | dict[str, Any]) -> str:
-        """Validate, store and enqueue the first turn atomically; return the run id."""
+        """Validate, store and enqueue the first turn atomically; return the run id.
+
+        Every public front door comes here: raises InvalidBrief for an invalid brief, one that sets
+        the scheduler's fields or a model the operator does not allow (workers/admission.py)."""
         if not isinstance(brief, Brief):
             brief = parse_brief(brief)
+        check_public_brief(brief, self.settings)
+        return self._store_new_run(brief)
+
+    def submit_scheduled(self, brief: Brief) -> str:
+        """The scheduler's door: like `submit`, for a brief carrying its schedule and slot."""
+        check_scheduled_brief(brief)
+        return self._store_new_run(brief)
+
+    def _store_new_run(self, brief: Brief) -> str:
         if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
             brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
         now = time.time()

@@ -69,3 +69,23 @@ def test_ideaforge_web_refuses_a_weak_token(env: dict[str, str], weak: str) -> N
     assert result.returncode == 2, result.stderr
     assert f"the minimum is {MIN_TOKEN_CHARS}" in result.stderr
     assert "token required" not in result.stderr and "Traceback" not in result.stderr
+
+
+# --- what a brief may ask for over HTTP (workers/admission.py) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"schedule": "nightly"}, "schedule is set by the scheduler only"),
+        ({"schedule_slot": "2025-01-02"}, "schedule_slot is set by the scheduler only"),
+        ({"model": "gpt-4.5-preview"}, "is not a model this server lets a brief choose"),
+    ],
+)
+def test_post_runs_refuses_what_only_the_operator_may_set(
+    client: httpx.Client, extra: dict[str, str], message: str
+) -> None:
+    response = client.post("/runs", json={"topic": "Pose", "rounds": 1, **extra})
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    assert client.get("/runs").json()["runs"] == []

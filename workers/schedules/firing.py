@@ -49,7 +49,7 @@ def fire_slot(forge: Ideaforge, spec: ScheduleSpec, fire_time: dt.datetime) -> F
         return None
     key = slot_key(forge, spec.name, slot)
     try:
-        run_id = forge.submit(render_brief(spec, night_of(fire_time), slot))
+        run_id = forge.submit_scheduled(render_brief(spec, night_of(fire_time), slot))
     except BaseException:
         forge.client.delete(key)  # let the next tick try this slot again
         raise
@@ -64,7 +64,7 @@ def fire_now(forge: Ideaforge, spec: ScheduleSpec, now: dt.datetime | None = Non
     now = (now or dt.datetime.now(UTC)).astimezone(spec.tz)
     slot = f"manual-{slot_id(now)}"
     night = night_of(next_fire(spec.cron, spec.tz, now))
-    run_id = forge.submit(render_brief(spec, night, slot))
+    run_id = forge.submit_scheduled(render_brief(spec, night, slot))
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id, manual=True)
     return Fired(spec.name, slot, run_id)
 
