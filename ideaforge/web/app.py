@@ -16,6 +16,7 @@ from ideaforge.web import routes_api, routes_pages
 from ideaforge.web.auth import AuthMiddleware, check_bind
 from ideaforge.web.deps import Deps
 from ideaforge.web.errors import install_error_handlers
+from ideaforge.web.limits import BodyLimitMiddleware
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,4 +57,5 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1") -> 
     app.include_router(routes_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(AuthMiddleware, token=settings.api_token)
+    app.add_middleware(BodyLimitMiddleware)  # outermost: limits hold before auth and every route
     return app
