@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import socket
 import subprocess
@@ -208,3 +209,32 @@ def test_bodies_within_the_limits_still_work(client: httpx.Client) -> None:
         client.post("/login", data={"token": "t" * 4000, "next": "/"}, follow_redirects=False).status_code
         == 303
     )
+
+
+# --- pages load nothing from elsewhere, under a CSP (docs.py, security_headers.py) --------------
+
+PAGES = ["/", "/ui/queues", "/login", "/docs", "/openapi.json", "/runs", "/health"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_response_carries_the_csp(client: httpx.Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_docs_is_self_hosted_with_no_inline_script(client: httpx.Client) -> None:
+    html = client.get("/docs").text
+    assert "cdn" not in html.lower() and "http" not in html.replace("http-equiv", "")
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        assert client.get(asset).status_code == 200, asset
+    assert client.get("/redoc").status_code == 404  # FastAPI's CDN-backed ReDoc is off
+
+
+def test_the_docs_package_is_pinned() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'"swagger-ui-bundle-v2==[0-9.]+"', pyproject)
