@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     generator_model: str | None = None
     skeptic_model: str | None = None
     judge_model: str | None = None
+    # models a brief's `model` may name besides the configured ones (JSON list; workers/admission.py)
+    brief_models: list[str] = []
     agents_file: Path = DEFAULT_AGENTS_FILE
     model_timeout_s: float = 120.0
     model_max_retries: int = 2

@@ -43,7 +43,7 @@ def fire_slot(submitter: Submitter, spec: ScheduleSpec, fire_time: dt.datetime) 
         log.info("schedule.already_fired", schedule=spec.name, slot=slot)
         return None
     try:
-        run_id = submitter.submit(render_brief(spec, night_of(fire_time), slot))
+        run_id = submitter.submit_scheduled(render_brief(spec, night_of(fire_time), slot))
     except BaseException:
         slots.release(spec.name, slot)  # let the next tick try this slot again
         raise
@@ -58,7 +58,7 @@ def fire_now(submitter: Submitter, spec: ScheduleSpec, now: dt.datetime | None =
     now = (now or dt.datetime.now(UTC)).astimezone(spec.tz)
     slot = f"manual-{slot_id(now)}"
     night = night_of(next_fire(spec.cron, spec.tz, now))
-    run_id = submitter.submit(render_brief(spec, night, slot))
+    run_id = submitter.submit_scheduled(render_brief(spec, night, slot))
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id, manual=True)
     return Fired(spec.name, slot, run_id)
 
