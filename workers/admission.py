@@ -1,5 +1,6 @@
 """What a public front door may ask for: the checks `Submitter.submit` (workers/submit.py) applies
-to every brief from the CLI, the HTTP API, the Python API and the queue intake job (`workers.intake.submit_brief`).
+to every brief from the CLI, the HTTP API, the Python API and the queue intake job
+(`workers.intake.submit_brief`).
 
 - `schedule` and `schedule_slot` are set by the scheduler only (`Submitter.submit_scheduled`):
   a hand-submitted brief carrying them would pose as that schedule's run.
