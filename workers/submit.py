@@ -42,18 +42,19 @@ class Submitter:
         check_public_brief(brief, self.settings)
         return self._store_new_run(brief)
 
-    def submit_scheduled(self, brief: Brief) -> str:
-        """The scheduler's door: like `submit`, for a brief carrying its schedule and slot."""
+    def submit_scheduled(self, brief: Brief, run_id: str | None = None) -> str:
+        """The scheduler's door: like `submit`, for a brief carrying its schedule and slot; `run_id`
+        is the id the slot's claim already holds (a fresh one if None)."""
         check_scheduled_brief(brief)
-        return self._store_new_run(brief)
+        return self._store_new_run(brief, run_id)
 
-    def _store_new_run(self, brief: Brief) -> str:
+    def _store_new_run(self, brief: Brief, run_id: str | None = None) -> str:
         """Store the run of a checked brief with its first turn enqueued, in one transaction. A brief
         without a namespace gets the configured one."""
         if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
             brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
         now = time.time()
-        state = new_run_state(brief, new_run_id(), now)
+        state = new_run_state(brief, run_id or new_run_id(), now)
         created = TranscriptEvent(
             run_id=state.run_id,
             step=0,
