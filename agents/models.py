@@ -25,7 +25,6 @@ from agents.prompts.roles import system_prompt
 from config.agents import ROLES, AgentsConfig
 from config.settings import Settings
 
-DEFAULT_HOSTED_MODEL = "gpt-4o-mini"
 LOCAL_API_KEY = "local-no-key"
 
 
@@ -85,10 +84,6 @@ def shared_ssl_context() -> ssl.SSLContext | None:
     return context if isinstance(context, ssl.SSLContext) else None
 
 
-def local_base_url(settings: Settings) -> str:
-    return f"http://127.0.0.1:{settings.local_model_port}/v1"
-
-
 def _known_model_info(model: str) -> dict[str, Any] | None:
     try:
         return dict(get_info(model))
@@ -110,10 +105,11 @@ def resolve_role_models(
         local = not base_url and not key
         if local:
             model = settings.local_model
-            base_url = local_base_url(settings)
-            key = LOCAL_API_KEY
+            base_url = settings.local_model_base_url
+            secret = settings.local_model_api_key  # the key the embedded server demands, if one is set
+            key = secret.get_secret_value() if secret is not None else LOCAL_API_KEY
         else:
-            model = brief_model or cfg.model or DEFAULT_HOSTED_MODEL
+            model = brief_model or cfg.model or settings.hosted_model
             if not key:
                 key = LOCAL_API_KEY  # many self-hosted endpoints need no key but the client wants one
         info = cfg.model_info or (None if local else _known_model_info(model)) or agents.default_model_info

@@ -82,9 +82,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("IDEAFORGE_OPENAI_BASE_URL", "OPENAI_BASE_URL", "openai_base_url"),
     )
     model: str | None = None
+    # the model every role uses on a hosted endpoint when neither IDEAFORGE_MODEL, a role's own
+    # setting nor config/agents.yaml names one
+    hosted_model: str = "gpt-4o-mini"
     generator_model: str | None = None
     skeptic_model: str | None = None
     judge_model: str | None = None
+    # models a brief's `model` may name besides the configured ones (JSON list; workers/admission.py)
+    brief_models: list[str] = []
     agents_file: Path = DEFAULT_AGENTS_FILE
     model_timeout_s: float = 120.0
     model_max_retries: int = 2
@@ -189,6 +194,11 @@ class Settings(BaseSettings):
     def endpoint_configured(self) -> bool:
         """True when any remote OpenAI-compatible endpoint or key is configured."""
         return bool(self.openai_base_url or self.openai_api_key)
+
+    @property
+    def local_model_base_url(self) -> str:
+        """The embedded model server's OpenAI-compatible endpoint, as its clients on this host reach it."""
+        return f"http://127.0.0.1:{self.local_model_port}/v1"
 
     def role_model_override(self, role: str) -> str | None:
         value: Any = getattr(self, f"{role}_model", None)

@@ -11,9 +11,8 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
+from workers.gate import ON_TURN_FAILURE, TAKE_TURN, GatedJob
 
-TAKE_TURN = "workers.jobs.take_turn"
-ON_TURN_FAILURE = "workers.jobs.on_turn_failure"
 _TURN_JOB_ID = re.compile(r"^turn-([A-Za-z0-9-]{1,64})-(\d{1,9})$")
 
 
@@ -22,6 +21,7 @@ def make_queue(client: redis.Redis, settings: Settings) -> Queue:
         settings.queue_name,
         connection=client,
         serializer=JSONSerializer,
+        job_class=GatedJob,
         default_timeout=settings.job_timeout_s,
     )
 

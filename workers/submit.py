@@ -1,7 +1,8 @@
 """Submission: a brief becomes a stored run whose first turn is on the queue, in one transaction.
 
-Every door submits through `Submitter.submit`: the facade (`workers.api.Ideaforge.submit`, used by
-the CLI and the HTTP API), queue intake (`workers.intake.submit_brief`) and the schedules.
+Every public door submits through `Submitter.submit`: the facade (`workers.api.Ideaforge.submit`,
+used by the CLI and the HTTP API) and queue intake (`workers.intake.submit_brief`); the scheduler
+through `Submitter.submit_scheduled`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from agents.brief import Brief, parse_brief
 from agents.ids import new_run_id
 from agents.state import TranscriptEvent, new_run_state
 from config.settings import Settings
+from workers.admission import check_public_brief, check_scheduled_brief
 from workers.queue import enqueue_turn, make_queue
 from workers.store.runs import RunStore
 
@@ -32,14 +34,27 @@ class Submitter:
         return cls(settings, RunStore.from_settings(settings, client))
 
     def submit(self, brief: Brief | dict[str, Any]) -> str:
-        """Validate (`InvalidBrief` on a broken rule), store the run and enqueue its first turn
-        atomically; returns the new run id. A brief without a namespace gets the configured one."""
+        """A public door's brief (CLI, HTTP, Python API, queue intake): validate it, refuse what only
+        the operator may choose (workers/admission.py), store the run and enqueue its first turn
+        atomically; returns the new run id. Raises InvalidBrief (the message names the field)."""
         if not isinstance(brief, Brief):
             brief = parse_brief(brief)
+        check_public_brief(brief, self.settings)
+        return self._store_new_run(brief)
+
+    def submit_scheduled(self, brief: Brief, run_id: str | None = None) -> str:
+        """The scheduler's door: like `submit`, for a brief carrying its schedule and slot; `run_id`
+        is the id the slot's claim already holds (a fresh one if None)."""
+        check_scheduled_brief(brief)
+        return self._store_new_run(brief, run_id)
+
+    def _store_new_run(self, brief: Brief, run_id: str | None = None) -> str:
+        """Store the run of a checked brief with its first turn enqueued, in one transaction. A brief
+        without a namespace gets the configured one."""
         if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
             brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
         now = time.time()
-        state = new_run_state(brief, new_run_id(), now)
+        state = new_run_state(brief, run_id or new_run_id(), now)
         created = TranscriptEvent(
             run_id=state.run_id,
             step=0,

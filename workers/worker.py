@@ -21,6 +21,7 @@ from agents.warmup import warm_up
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from workers.connection import connect
+from workers.gate import GatedWorkerMixin
 from workers.novelty import preload
 from workers.queue import make_queue
 from workers.recovery import Maintenance
@@ -46,7 +47,7 @@ class _RecoveringMixin:
         super().register_death()  # type: ignore[misc]
 
 
-class TurnWorker(_RecoveringMixin, Worker):
+class TurnWorker(GatedWorkerMixin, _RecoveringMixin, Worker):
     """A forking RQ worker that warms the turn code up once, before it forks work horses, and
     recovers turns abandoned by dead workers.
 
@@ -63,7 +64,7 @@ class TurnWorker(_RecoveringMixin, Worker):
         super().__init__(*args, **kwargs)
 
 
-class SimpleTurnWorker(_RecoveringMixin, SimpleWorker):
+class SimpleTurnWorker(GatedWorkerMixin, _RecoveringMixin, SimpleWorker):
     """Turns run in the worker's own process; same recovery."""
 
 

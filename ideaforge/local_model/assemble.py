@@ -53,12 +53,9 @@ def find_part_files(spec: ModelSpec) -> list[Path]:
 
 
 def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+    """Hex sha256 of a file (hashlib reads it in chunks)."""
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def model_path(spec: ModelSpec, model_dir: Path) -> Path:

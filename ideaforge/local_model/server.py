@@ -91,7 +91,7 @@ def _api_key(settings: Settings) -> str | None:
 def _endpoint(settings: Settings, pid: int | None, started_by_us: bool) -> LocalEndpoint:
     port = settings.local_model_port
     return LocalEndpoint(
-        base_url=f"http://127.0.0.1:{port}/v1",
+        base_url=settings.local_model_base_url,
         model=settings.local_model,
         pid=pid,
         started_by_us=started_by_us,
@@ -316,7 +316,7 @@ def local_server_status(settings: Settings, *, verify: bool = False) -> dict[str
         "detail": why,
         "pid": pid,
         "port": port,
-        "base_url": f"http://127.0.0.1:{port}/v1",
+        "base_url": settings.local_model_base_url,
         "model": alias,
         "description": spec.description,
         "file": str(file),

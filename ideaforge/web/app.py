@@ -15,7 +15,10 @@ from config.settings import Settings, get_settings
 from ideaforge.web import routes_api, routes_pages
 from ideaforge.web.auth import AuthMiddleware, check_bind
 from ideaforge.web.deps import Deps
+from ideaforge.web.docs import install_docs
 from ideaforge.web.errors import install_error_handlers
+from ideaforge.web.limits import BodyLimitMiddleware
+from ideaforge.web.security_headers import SecurityHeadersMiddleware
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,6 +47,8 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1") -> 
         version="0.1.0",
         description="Watch and steer brainstorms: runs, live transcripts, shortlists, verdicts, queues.",
         lifespan=lifespan,
+        docs_url=None,  # served by docs.py from a pinned package, not a CDN
+        redoc_url=None,
     )
     app.state.deps = deps
     install_error_handlers(app, deps.forge.redis_location())
@@ -54,6 +59,9 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1") -> 
 
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(AuthMiddleware, token=settings.api_token)
+    app.add_middleware(BodyLimitMiddleware)  # limits hold before auth and every route
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every response
     return app

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agents.errors import UnsafeBind
+from ideaforge.web.tokens import usable_token
 
 COOKIE = "ideaforge_token"
 OPEN_PATHS = ("/health", "/static/", "/login", "/favicon.ico")
@@ -34,8 +35,9 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(host: str, token: SecretStr | None) -> None:
-    """Raise UnsafeBind when binding `host` without a token would expose the API."""
-    if is_loopback(host) or (token is not None and token.get_secret_value()):
+    """Raise UnsafeBind when binding `host` without a token would expose the API, or when the
+    configured token is too weak (see tokens.py)."""
+    if usable_token(token) is not None or is_loopback(host):
         return
     raise UnsafeBind(
         f"refusing to serve on {host}: that is not a loopback address and no API token is set. "
@@ -77,7 +79,7 @@ class AuthMiddleware:
 
     def __init__(self, app: ASGIApp, token: SecretStr | None) -> None:
         self.app = app
-        self.token = token.get_secret_value() if token is not None and token.get_secret_value() else None
+        self.token = usable_token(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -26,7 +26,6 @@ router = APIRouter()
 IDEA_ID = r"^[A-Za-z0-9_-]{1,64}$"
 RunId = Annotated[str, Path(pattern=RUN_ID.pattern, description="The run id.")]
 IdeaId = Annotated[str, Path(pattern=IDEA_ID, description="The idea id within the run (e.g. i3).")]
-MAX_BODY = 256 * 1024
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -82,9 +81,7 @@ def deps(request: Request) -> Deps:
     },
 )
 async def create_run(request: Request) -> JSONResponse:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, f"a brief is at most {MAX_BODY} bytes")
+    body = await request.body()  # at most limits.BRIEF_MAX_BYTES (BodyLimitMiddleware)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

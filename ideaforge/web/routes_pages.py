@@ -16,6 +16,7 @@ from ideaforge.render import age
 from ideaforge.web import views
 from ideaforge.web.auth import COOKIE, token_matches
 from ideaforge.web.routes_api import RunId, deps
+from ideaforge.web.tokens import usable_token
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(
@@ -79,10 +80,10 @@ async def login(request: Request) -> Response:
     form = parse_qs((await request.body())[:8192].decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0]
     target = _safe_next((form.get("next") or ["/"])[0])
-    expected = deps(request).settings.api_token
-    if expected is None or not expected.get_secret_value():
+    expected = usable_token(deps(request).settings.api_token)
+    if expected is None:
         return RedirectResponse(target, status_code=303)
-    if not token_matches(token, expected.get_secret_value()):
+    if not token_matches(token, expected):
         return page(request, "login.html", {"next": target, "error": "wrong token"}, status_code=401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

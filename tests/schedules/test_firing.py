@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import redis
 from typer.testing import CliRunner
 
@@ -119,3 +120,45 @@ def test_schedule_run_and_list_show_last_run(
     table = runner.invoke(app, ["schedule", "list"], env={"COLUMNS": "200"})
     assert "nightly" in table.stdout and "Europe/Berlin" in table.stdout and run_id in table.stdout
     assert load_schedules(settings.schedules_file)["nightly"].name == "nightly"
+
+
+def test_a_firer_stopped_after_its_run_was_stored_leaves_the_slot_fired(
+    settings: Settings, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop signal between storing the run and returning (the race the scheduler-process test
+    hit) must neither free the slot for a second run nor lose which run the slot started."""
+    fire = dt.datetime(2025, 1, 2, 2, 0, tzinfo=NIGHTLY.tz)
+    forge = Ideaforge(settings)
+    real_create = forge.submitter.store.create
+
+    def create_then_stop(*args: object, **kwargs: object) -> None:
+        real_create(*args, **kwargs)  # type: ignore[arg-type]
+        raise KeyboardInterrupt  # SIGTERM/SIGINT right after the run was committed
+
+    monkeypatch.setattr(forge.submitter.store, "create", create_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        fire_slot(forge.submitter, NIGHTLY, fire)
+    monkeypatch.undo()
+    runs = forge.list_runs(schedule="nightly")
+    assert len(runs) == 1
+    slot = runs[0].brief.schedule_slot or ""
+    assert redis_client.get(f"ideaforge:schedule:nightly:slot:{slot}") == runs[0].run_id.encode()
+    assert fire_slot(forge.submitter, NIGHTLY, fire) is None  # the slot is taken: no second run
+    assert len(forge.list_runs(schedule="nightly")) == 1
+
+
+def test_a_submit_that_failed_before_storing_gives_the_slot_back(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fire = dt.datetime(2025, 1, 2, 2, 0, tzinfo=NIGHTLY.tz)
+    forge = Ideaforge(settings)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(forge.submitter.store, "create", refuse)
+    with pytest.raises(redis.ConnectionError):
+        fire_slot(forge.submitter, NIGHTLY, fire)
+    monkeypatch.undo()
+    fired = fire_slot(forge.submitter, NIGHTLY, fire)  # the next tick fires it after all
+    assert fired is not None and [r.run_id for r in forge.list_runs(schedule="nightly")] == [fired.run_id]

@@ -60,3 +60,18 @@ def test_the_embedded_model_gets_shorter_answers() -> None:
     assert all(m.max_tokens <= 300 for m in models.values())
     hosted = Settings(openai_base_url="http://127.0.0.1:1/v1", model="m", local_max_tokens=300)
     assert resolve_role_models(hosted, load_agents_config(settings=hosted))["generator"].max_tokens == 1200
+
+
+def test_the_embedded_server_key_is_what_every_role_sends() -> None:
+    """IDEAFORGE_LOCAL_MODEL_API_KEY makes the embedded server demand a key: the roles must send it
+    (they sent a fixed placeholder, so every local request was refused)."""
+    settings = Settings(local_model_api_key="s3cret-local-key")
+    models = resolve_role_models(settings, load_agents_config())
+    assert {m.api_key for m in models.values()} == {"s3cret-local-key"}
+    assert all(m.base_url == settings.local_model_base_url for m in models.values())
+
+
+def test_a_hosted_endpoint_without_a_model_name_uses_the_hosted_default() -> None:
+    settings = Settings(openai_api_key="sk-test", hosted_model="gpt-test-mini")
+    models = resolve_role_models(settings, load_agents_config())
+    assert {m.model for m in models.values()} == {"gpt-test-mini"}

@@ -22,7 +22,7 @@ from config.settings import Settings
 from ideaforge.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "test-token-5f1c"
+TOKEN = "test-token-5f1c-0123456789abcdef0123"
 
 
 class LiveServer:

@@ -41,7 +41,7 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 
 def test_binding_off_loopback_needs_a_token(settings: Settings) -> None:
     check_bind("127.0.0.1", None)
-    check_bind("0.0.0.0", SecretStr("t"))
+    check_bind("0.0.0.0", SecretStr(TOKEN))
     for token in (None, SecretStr("")):
         with pytest.raises(UnsafeBind, match="IDEAFORGE_API_TOKEN"):
             check_bind("0.0.0.0", token)

@@ -170,3 +170,31 @@ def test_model_output_is_shown_as_text_never_markup(
     expect(page.locator(f'#runs-body tr[data-run="{run_id}"] .topic')).to_have_text(f"Topic {PAYLOAD}")
     assert page.locator("img").count() == 0
     assert dialogs == []
+
+
+def test_pages_work_under_the_csp_with_no_violation(page: Page, live_server: LiveServer) -> None:
+    """/docs (Swagger UI from the pinned package) and the dashboard under the CSP of every page."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(live_server.url) else outside.append(r.url))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    response = page.goto("/docs")
+    assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    operation = page.locator(".opblock").filter(has_text="/runs").first
+    expect(operation).to_be_visible()
+    operation.locator(".opblock-summary").click()  # the interactive part runs too
+    expect(page.locator(".opblock-body").first).to_be_visible()
+
+    run_id = submit(live_server, rounds=1)
+    page.goto("/")
+    expect(page.locator(f"a[href='/ui/runs/{run_id}']").first).to_be_visible()
+    page.goto(f"/ui/runs/{run_id}")
+    expect(page.locator("#transcript")).to_be_visible()
+    page.goto("/ui/queues")
+    page.goto("/login")
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused to" in p], problems
+    assert [p for p in problems if "/favicon.ico" not in p] == []  # the app has no favicon (a 404)
+    assert outside == []

@@ -1,8 +1,8 @@
 """Fire a schedule: claim its slot once in Redis (`ScheduleSlots.claim`), then submit tonight's brief.
 
 Two scheduler processes (or a retried tick) may both see a slot due; only the one whose claim
-succeeds submits, so a slot fires at most once. The claim then holds the run id (see
-workers/store/schedules.py).
+succeeds submits, so a slot fires at most once. The claim holds the id of the run it starts,
+chosen before the submit (see workers/store/schedules.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import redis
 import structlog
 
 from agents.errors import IdeaforgeError
+from agents.ids import new_run_id
 from workers.schedules.model import ScheduleSpec
 from workers.schedules.rotation import render_brief
 from workers.schedules.timing import UTC, last_fire, next_fire, night_of, slot_id
@@ -39,15 +40,16 @@ def fire_slot(submitter: Submitter, spec: ScheduleSpec, fire_time: dt.datetime) 
     """Submit the run for this slot unless someone fired it already; None when already fired."""
     slot = slot_id(fire_time)
     slots = slots_of(submitter)
-    if not slots.claim(spec.name, slot):
+    run_id = new_run_id()
+    if not slots.claim(spec.name, slot, run_id):
         log.info("schedule.already_fired", schedule=spec.name, slot=slot)
         return None
     try:
-        run_id = submitter.submit(render_brief(spec, night_of(fire_time), slot))
-    except BaseException:
-        slots.release(spec.name, slot)  # let the next tick try this slot again
+        submitter.submit_scheduled(render_brief(spec, night_of(fire_time), slot), run_id)
+    except BaseException:  # a stop signal too: give the slot back unless its run was stored
+        if not submitter.store.exists(run_id):
+            slots.release(spec.name, slot, run_id)
         raise
-    slots.record(spec.name, slot, run_id)
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id)
     return Fired(spec.name, slot, run_id)
 
@@ -58,7 +60,7 @@ def fire_now(submitter: Submitter, spec: ScheduleSpec, now: dt.datetime | None =
     now = (now or dt.datetime.now(UTC)).astimezone(spec.tz)
     slot = f"manual-{slot_id(now)}"
     night = night_of(next_fire(spec.cron, spec.tz, now))
-    run_id = submitter.submit(render_brief(spec, night, slot))
+    run_id = submitter.submit_scheduled(render_brief(spec, night, slot))
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id, manual=True)
     return Fired(spec.name, slot, run_id)
 

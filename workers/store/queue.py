@@ -59,14 +59,14 @@ def queue_report(client: redis.Redis, settings: Settings) -> dict[str, Any]:
     "failed": [{job_id, run_id, step, description, ended_at (ISO 8601 | None), error}]}`
     (the newest MAX_FAILED failed turns; a turn is `{job_id, run_id, step, description}`)."""
     queue = make_queue(client, settings)
-    failed_registry = FailedJobRegistry(queue=queue)
+    failed_registry = FailedJobRegistry(queue=queue, job_class=queue.job_class)
     depths = {
         "queued": queue.count,
-        "started": StartedJobRegistry(queue=queue).count,
-        "scheduled": ScheduledJobRegistry(queue=queue).count,  # type: ignore[no-untyped-call]
-        "deferred": DeferredJobRegistry(queue=queue).count,
+        "started": StartedJobRegistry(queue=queue, job_class=queue.job_class).count,
+        "scheduled": ScheduledJobRegistry(queue=queue, job_class=queue.job_class).count,  # type: ignore[no-untyped-call]
+        "deferred": DeferredJobRegistry(queue=queue, job_class=queue.job_class).count,
         "failed": failed_registry.count,
-        "finished": FinishedJobRegistry(queue=queue).count,
+        "finished": FinishedJobRegistry(queue=queue, job_class=queue.job_class).count,
     }
     workers = []
     for worker in Worker.all(connection=client, queue=queue, serializer=JSONSerializer):
@@ -108,7 +108,8 @@ class StartedTurns:
 
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.r = client
-        self.registry = StartedJobRegistry(queue=make_queue(client, settings), serializer=JSONSerializer)
+        queue = make_queue(client, settings)
+        self.registry = StartedJobRegistry(queue=queue, serializer=JSONSerializer, job_class=queue.job_class)
 
     def entries(self) -> list[tuple[str, str]]:
         """The registry's entries as (entry, job id), oldest first; no cleanup."""

@@ -60,6 +60,10 @@ class RunStore:
         )
 
     # --- reading -------------------------------------------------------------------------------
+    def exists(self, run_id: str) -> bool:
+        """True when a run with this id is stored."""
+        return bool(self.r.exists(self.keys.run(run_id)))
+
     def load(self, run_id: str) -> RunState:
         raw = self.r.get(self.keys.run(run_id))
         if raw is None:
