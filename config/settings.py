@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     embedder: Literal["local", "openai"] = "local"  # local: offline MiniLM (ONNX); openai: the API
     embedding_model: str = "text-embedding-3-small"  # for embedder=openai (same endpoint and key)
     embedding_dim: int = Field(default=1536, ge=1)
+    # for embedder=openai: the model embeds every language in one space (text-embedding-3-* does), so
+    # a cosine over the drop threshold drops non-English ideas too; false: only English pairs are
+    # dropped unasked, the rest go to the Judge (as always with the English-only local MiniLM)
+    embedding_multilingual: bool = True
     embedder_threads: int = Field(default=1, ge=1, le=64)  # onnxruntime threads per worker process
     # Cosine bands (calibrated by `python -m benchmarks.novelty_calibration`): >= high drops a new
     # idea, [low, high) asks the Judge "same idea?", < low keeps it.
