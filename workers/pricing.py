@@ -103,12 +103,14 @@ def cost_budget_problem(brief: Brief, settings: Settings, role_models: Mapping[s
     if not missing:
         return None
     models = sorted(set(missing.values()))
-    roles = ", ".join(f"{role} ({model})" for role, model in sorted(missing.items()))
+    unknown = "; ".join(
+        f"{model} ({', '.join(sorted(r for r, m in missing.items() if m == model))})" for model in models
+    )
     example = ", ".join(f'"{m}": [PROMPT, COMPLETION]' for m in models)
     return (
-        f"budget.max_cost_usd: ${budget:g} cannot be kept: no known price for {roles}; set "
-        f"IDEAFORGE_PRICES='{{{example}}}' (USD per 1,000 tokens), or "
-        "IDEAFORGE_PROMPT_PRICE_PER_1K and IDEAFORGE_COMPLETION_PRICE_PER_1K, or drop the cost budget"
+        f"budget.max_cost_usd: ${budget:g} cannot be kept: no known price for {unknown}; set "
+        f"IDEAFORGE_PRICES='{{{example}}}' (USD per 1,000 tokens) or "
+        "IDEAFORGE_PROMPT_PRICE_PER_1K and _COMPLETION_PRICE_PER_1K, or drop the cost budget"
     )
 
 
@@ -132,4 +134,4 @@ def check_cost_budget_in_turn(brief: Brief, settings: Settings, role_models: Map
     budget and a role's model, as this worker's settings resolve it, has no known price."""
     problem = cost_budget_problem(brief, settings, role_models)
     if problem is not None:
-        raise ModelConfigError(f"this worker {problem.removeprefix('budget.')}")
+        raise ModelConfigError(f"on this worker, {problem}")

@@ -121,7 +121,7 @@ def test_operators_allow_more_models(monkeypatch: pytest.MonkeyPatch, env: dict[
 # --- a cost budget needs known prices (workers/pricing.py) -------------------------------------
 
 BUDGETED = {"topic": "Priced ideas", "rounds": 1, "budget": {"max_cost_usd": 0.5}}
-NO_PRICE = r"max_cost_usd: \$0.5 cannot be kept: no known price for generator \(fake-model\), judge"
+NO_PRICE = r"max_cost_usd: \$0.5 cannot be kept: no known price for fake-model \(generator, judge, skeptic\); set"
 
 
 def test_a_cost_budget_without_known_prices_is_refused_at_every_front_door(
@@ -135,7 +135,7 @@ def test_a_cost_budget_without_known_prices_is_refused_at_every_front_door(
     assert "Traceback" not in result.output
     with LiveServer(create_app(settings)) as server:
         response = httpx.post(f"{server.url}/runs", json=BUDGETED, timeout=30)
-    assert response.status_code == 422 and "no known price for generator (fake-model)" in response.json()["detail"]
+    assert response.status_code == 422 and "no known price for fake-model (generator, judge, skeptic)" in response.json()["detail"]
     job = _intake(redis_client, settings, BUDGETED)
     assert job.get_status() == JobStatus.FAILED
     assert "no known price" in (job.latest_result().exc_string or "")  # type: ignore[union-attr]
@@ -152,7 +152,7 @@ def test_a_priced_model_may_have_a_cost_budget(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.delenv("IDEAFORGE_PRICES")
     get_settings.cache_clear()
     assert Ideaforge(get_settings()).submit(BUDGETED)
-    with pytest.raises(InvalidBrief, match=r"no known price for generator \(fake-model\)"):
+    with pytest.raises(InvalidBrief, match=r"no known price for fake-model \(generator, judge, skeptic\)"):
         monkeypatch.setenv("IDEAFORGE_BRIEF_MODELS", '["fake-model"]')
         get_settings.cache_clear()
         Ideaforge(get_settings()).submit({**BUDGETED, "model": "fake-model"})  # the brief's own model
@@ -195,7 +195,7 @@ def test_a_worker_without_the_price_fails_the_budgeted_run(
     state = Ideaforge(settings).get_run(run_id)
     assert state.status.value == "failed" and state.stop_reason is not None
     assert state.stop_reason.value == "error"
-    assert "this worker max_cost_usd: $0.5 cannot be kept: no known price" in (state.stop_detail or "")
+    assert "on this worker, budget.max_cost_usd: $0.5 cannot be kept: no known price" in (state.stop_detail or "")
     assert fake_model.state.prompt_chars == []  # not one request paid
 
 

@@ -14,7 +14,7 @@ from agents.models import resolve_role_models
 from config.settings import Settings
 from ideaforge.devtools.fake_openai import FakeModelServer
 from tests.unit.helpers import make_state
-from workers.pricing import role_prices
+from workers.pricing import cost_budget_problem, role_prices
 from workers.runtime import agents_config, turn_context
 
 GPT_4O_MINI = calc_price(Usage(input_tokens=1000, output_tokens=1000), "gpt-4o-mini", provider_id="openai")
@@ -96,10 +96,19 @@ async def test_a_cost_budget_with_an_unpriced_model_fails_before_a_request(fake_
     then fails the run with this message); without a cost budget the same turn runs, cost unknown."""
     settings = Settings(openai_base_url=fake_model.base_url, model="fake-model", model_max_retries=0)
     state = make_state(deny=["x"], budget={"max_cost_usd": 0.5})
-    with pytest.raises(ModelConfigError, match=r"no known price for generator \(fake-model\).*IDEAFORGE_PRICES"):
+    with pytest.raises(ModelConfigError, match=r"no known price for fake-model \(generator, judge, skeptic\).*IDEAFORGE_PRICES"):
         async with turn_context(settings, state.brief):
             pass
     assert fake_model.state.prompt_chars == []  # nothing was asked, nothing paid
     async with turn_context(settings, make_state().brief) as ctx:
         outcome = await run_step(make_state(deny=["x"]), ctx)
     assert outcome.state.total_tokens > 0 and outcome.state.cost_usd is None
+
+
+def test_the_refusal_names_each_unpriced_model_with_its_roles() -> None:
+    settings = _hosted(model="fake-model", judge_model="gpt-4o-mini")
+    roles = resolve_role_models(settings, agents_config(settings))
+    problem = cost_budget_problem(make_state(budget={"max_cost_usd": 2}).brief, settings, roles)
+    assert problem is not None
+    assert "no known price for fake-model (generator, skeptic); set IDEAFORGE_PRICES='{\"fake-model\"" in problem
+    assert cost_budget_problem(make_state().brief, settings, roles) is None  # no cost budget
