@@ -38,7 +38,7 @@ def pending_stop(state: RunState, now: float) -> tuple[StopReason, str] | None:
         return StopReason.CANCELLED, "cancelled by a person"
     if budget.max_tokens is not None and state.total_tokens >= budget.max_tokens:
         return StopReason.TOKEN_BUDGET, f"{state.total_tokens} tokens used of {budget.max_tokens}"
-    cost = state.cost_usd  # None (unknown) cannot trip the budget; `EventLog.call` says so once
+    cost = state.cost_usd  # never None under a cost budget: workers/pricing.py refuses unpriced models
     if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
         return StopReason.COST_BUDGET, f"${cost:.4f} spent of ${budget.max_cost_usd:.4f}"
     if budget.max_seconds is not None and state.started_at is not None:

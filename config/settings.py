@@ -29,6 +29,9 @@ DEFAULT_SCHEDULES_FILE = CONFIG_DIR / "schedules.yaml"
 Cosine = Annotated[float, Field(gt=0.0, le=1.0)]
 """A cosine-similarity threshold, in (0, 1]."""
 
+Price = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+"""USD per 1,000 tokens: finite, 0 or more."""
+
 
 def check_band(low: float, high: float, low_name: str = "low", high_name: str = "high") -> None:
     """The one check of a threshold band: raises ValueError unless `low <= high`."""
@@ -98,12 +101,15 @@ class Settings(BaseSettings):
         description="model calls in flight in one turn (per-idea calls, Elo matches, same-idea "
         "questions); 8 keeps a K=8 critique/judge phase at ~1 latency",
     )
-    # Prices of a hosted endpoint, for each request's cost and the cost budget; unset = unknown (a
-    # run's cost is then reported as unknown, never as 0). The embedded local model always costs 0.
-    prompt_price_per_1k: float | None = Field(default=None, ge=0.0, description="USD per 1,000 prompt tokens")
-    completion_price_per_1k: float | None = Field(
-        default=None, ge=0.0, description="USD per 1,000 completion tokens"
+    # Prices, for each request's cost and the cost budget (workers/pricing.py decides, first to
+    # last): a model's own entry in `prices`, these two for every hosted model, the genai-prices
+    # table, else unknown (a run's cost is then reported as unknown, never as 0; a brief with a cost
+    # budget is refused). The embedded local model always costs 0.
+    prices: dict[str, tuple[Price, Price]] = Field(
+        default={}, description="model -> [USD per 1,000 prompt tokens, per 1,000 completion tokens] (JSON)"
     )
+    prompt_price_per_1k: Price | None = Field(default=None, description="USD per 1,000 prompt tokens")
+    completion_price_per_1k: Price | None = Field(default=None, description="USD per 1,000 completion tokens")
 
     # --- Embedded local model (used when no endpoint is configured) ----------------------------
     local_model: str = "qwen2.5-coder-1.5b"

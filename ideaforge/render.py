@@ -52,6 +52,7 @@ def run_summary(state: RunState) -> dict[str, Any]:
         "ideas_dropped": len(state.ideas) - len(state.alive_ideas()),
         "tokens": state.total_tokens,
         "tokens_by_role": {role: u.total_tokens for role, u in state.usage.items()},
+        "cost_usd": None if state.cost_usd is None else round(state.cost_usd, 6),  # None: unknown
         "stop_reason": state.stop_reason.value if state.stop_reason else None,
         "stop_detail": state.stop_detail,
         "schedule": state.brief.schedule,
@@ -59,10 +60,15 @@ def run_summary(state: RunState) -> dict[str, Any]:
     }
 
 
+def usd(cost: float | None) -> str:
+    """A cost in USD for people: "$0.0123", or "unknown" when some model request had no known price."""
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
 def runs_table(states: list[RunState]) -> Table:
     table = Table(title="ideaforge runs", header_style="bold")
-    for col in ("id", "topic", "status", "round/phase", "alive", "tokens", "age"):
-        table.add_column(col, justify="right" if col in ("alive", "tokens") else "left")
+    for col in ("id", "topic", "status", "round/phase", "alive", "tokens", "cost", "age"):
+        table.add_column(col, justify="right" if col in ("alive", "tokens", "cost") else "left")
     for s in states:
         table.add_row(
             s.run_id,
@@ -71,6 +77,7 @@ def runs_table(states: list[RunState]) -> Table:
             f"{s.round}/{s.brief.rounds} {s.phase.value}",
             str(len(s.alive_ideas())),
             str(s.total_tokens),
+            usd(s.cost_usd),
             age(s.created_at),
         )
     return table

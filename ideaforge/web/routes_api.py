@@ -106,7 +106,7 @@ def list_runs(
         status=status.value if status else None, schedule=schedule or None, limit=limit, offset=offset
     )
     return {
-        "runs": [views.run_row(s) for s in states],
+        "runs": [run_summary(s) for s in states],
         "limit": limit,
         "offset": offset,
         "next_offset": offset + limit if len(states) == limit else None,
