@@ -92,6 +92,7 @@ class EventLog:
             role=record.role,
             kind="turn" if record.ok else "error",
             model=record.model,
+            endpoint=record.endpoint,
             temperature=record.temperature,
             prompt_hash=record.prompt_hash,
             prompt=record.prompt,
@@ -101,6 +102,7 @@ class EventLog:
             cost_usd=record.cost_usd,
             idea_id=idea_id,
             content=record.content if record.ok else f"FAILED: {record.error}",
+            reasoning=record.reasoning,
         )
         budget = s.brief.budget.max_cost_usd
         if priced_before and s.cost_usd is None and budget is not None:

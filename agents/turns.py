@@ -72,8 +72,10 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    agent = ctx.agents["generator"]
+    cap = agent.cap.tokens if agent.cap else None
     answer, record = await ask_structured(
-        ctx.agents["generator"], prompts.generate_request(state, ctx.elo_min_matches), IdeaBatch
+        agent, prompts.generate_request(state, ctx.elo_min_matches, cap), IdeaBatch
     )
     log.call(record)
     stats = state.round_stats(state.round)
