@@ -307,26 +307,36 @@ def _short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
+def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
+    """The `error` object of an endpoint's error response (OpenAI's shape), or {}."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body)
+    return error if isinstance(error, dict) else {}
+
+
+def _endpoint_message(exc: openai.APIStatusError) -> str:
+    """The endpoint's own words for an error response (capped at 500 characters)."""
+    message = _error_body(exc).get("message")
+    return (message if isinstance(message, str) and message else exc.message)[:500]
+
+
 def _names_a_parameter(exc: openai.APIStatusError) -> bool:
     """A 400/422 that refuses one of the request's parameters (not the messages)."""
     if exc.status_code not in (400, 422):
         return False
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error", body) if isinstance(body.get("error", body), dict) else body
+    error = _error_body(exc)
     code = str(error.get("code") or "")
     param = error.get("param")
     if code in ("unsupported_parameter", "unsupported_value"):
         return True
     if isinstance(param, str) and param and param != "messages":
         return True
-    return bool(_PARAMETER_REFUSED.search(str(error.get("message") or exc.message)))
+    return bool(_PARAMETER_REFUSED.search(_endpoint_message(exc)))
 
 
 def _is_content_filter(exc: openai.APIStatusError) -> bool:
     """Azure's refusal of a filtered prompt: a 400 whose error code is `content_filter`."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error", body) if isinstance(body.get("error", body), dict) else body
-    return exc.status_code == 400 and str(error.get("code") or "") == CONTENT_FILTER
+    return exc.status_code == 400 and str(_error_body(exc).get("code") or "") == CONTENT_FILTER
 
 
 def _truncated_error(agent: RoleAgent, record: CallRecord) -> str:
@@ -399,13 +409,13 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
             raise ModelConfigError(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
         if isinstance(exc, openai.APIStatusError) and _is_content_filter(exc):
             record.error = (
-                f"{CONTENT_FILTER}: the endpoint's content filter refused the request: {exc.message}"
+                f"{CONTENT_FILTER}: the content filter refused the request: {_endpoint_message(exc)}"
             )
             return None, record
         if isinstance(exc, openai.APIStatusError) and _names_a_parameter(exc):
             raise ModelConfigError(
                 f"{agent.role} model {agent.model} refused a request parameter (set the role's `params` "
-                f"in the agents file): {exc.message}"
+                f"in the agents file): {_endpoint_message(exc)}"
             ) from exc
         record.error = _short_error(exc)
         return None, record
