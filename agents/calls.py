@@ -49,6 +49,9 @@ T = TypeVar("T", bound=BaseModel)
 
 # openai's parse() result trips a harmless pydantic serializer warning inside autogen.
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
+# autogen warns when an endpoint names its model otherwise than autogen's alias table (a proxy, a
+# fake, a self-hosted server): noise in every worker log, nothing to act on.
+warnings.filterwarnings("ignore", message="Resolved model mismatch")
 
 # pydantic caches parametrized generic models only weakly: once the last reference goes, the next
 # garbage collection drops the class and the next use rebuilds it (pydantic schema generation,

@@ -35,8 +35,7 @@ def _key(idea: Idea, by_elo: bool) -> tuple[float, ...]:
 
 
 def is_candidate(idea: Idea) -> bool:
-    """A live idea the Skeptic critiqued (not fatally) and the Judge scored: it may be shortlisted."""
-    return idea.alive and idea.score is not None and idea.critique is not None and not idea.critique.fatal
+    return idea.alive and idea.score is not None and not (idea.critique and idea.critique.fatal)
 
 
 def candidates(state: RunState) -> list[Idea]:

@@ -176,7 +176,8 @@ async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
 
 
 async def judge(state: RunState, ctx: TurnContext, log: EventLog) -> None:
-    targets = [i for i in state.alive_ideas() if i.score is None]
+    # an idea whose critique failed waits for it (the Skeptic tries again next round) before the Judge
+    targets = [i for i in state.alive_ideas() if i.score is None and i.critique is not None]
     await _per_idea(state, ctx, log, targets, "judge", prompts.judge_request, ScoreAnswer, _apply_score)
 
 

@@ -151,7 +151,10 @@ async def test_the_transcript_keeps_the_reasoning_apart_from_the_answer() -> Non
 
 def test_split_reasoning_takes_everything_up_to_the_last_closing_tag() -> None:
     assert split_reasoning('<think>a {"x": 1}</think>\n{"y": 2}') == ('a {"x": 1}', '\n{"y": 2}')
-    assert split_reasoning('opened in the prompt } </think>{"y": 2}') == ("opened in the prompt }", '{"y": 2}')
+    assert split_reasoning('opened in the prompt } </think>{"y": 2}') == (
+        "opened in the prompt }",
+        '{"y": 2}',
+    )
     assert split_reasoning('{"y": 2}') == (None, '{"y": 2}')
 
 
@@ -182,7 +185,7 @@ async def test_a_filtered_critique_leaves_the_idea_unshortlisted_and_the_run_unt
     [failed] = [e for e in events if e.kind == "error" and e.role == "skeptic"]
     assert "content_filter" in failed.content and failed.completion_tokens > 0
     idea = state.idea(failed.idea_id or "")
-    assert idea.alive and idea.critique is None
+    assert idea.alive and idea.critique is None and idea.score is None
     assert state.stop_reason is StopReason.ROUNDS_DONE
     others = [i for i in state.ideas if i.id != idea.id and i.alive]
     assert others and all(i.critique for i in others)
@@ -303,3 +306,17 @@ async def test_every_call_event_records_its_endpoint() -> None:
         _, events = await _run(make_state(deny=["x"], rounds=1), _settings(fake))
     calls = [e for e in events if e.role != "system"]
     assert calls and {e.endpoint for e in calls} == {fake.base_url}
+
+
+def test_modes_are_set_over_http_and_an_unknown_one_is_refused() -> None:
+    import httpx
+
+    with FakeModelServer() as fake:
+        root = fake.base_url.removesuffix("/v1")
+        assert httpx.post(f"{root}/_control/config", json={"modes": ["fenced", "cap"]}).json()["modes"] == [
+            "cap",
+            "fenced",
+        ]
+        refused = httpx.post(f"{root}/_control/config", json={"modes": ["telepathy"]})
+        assert refused.status_code == 400 and "telepathy" in refused.text
+        assert httpx.get(f"{root}/_control/stats").json()["modes"] == ["cap", "fenced"]
