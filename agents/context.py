@@ -91,6 +91,7 @@ class EventLog:
             role=record.role,
             kind="turn" if record.ok else "error",
             model=record.model,
+            endpoint=record.endpoint,
             temperature=record.temperature,
             prompt_hash=record.prompt_hash,
             prompt=record.prompt,
@@ -100,4 +101,5 @@ class EventLog:
             cost_usd=record.cost_usd,
             idea_id=idea_id,
             content=record.content if record.ok else f"FAILED: {record.error}",
+            reasoning=record.reasoning,
         )

@@ -227,7 +227,8 @@ class TranscriptEvent(BaseModel):
     role: str  # generator | skeptic | judge | system
     kind: Literal["turn", "system", "error"] = "turn"
     model: str | None = None
-    temperature: float | None = None
+    endpoint: str | None = None  # scheme://host:port/path of the model endpoint (never a key)
+    temperature: float | None = None  # None: none sent (the model's default), or no call
     prompt_hash: str | None = None
     prompt: list[dict[str, str]] | None = None
     latency_ms: float | None = None
@@ -236,6 +237,7 @@ class TranscriptEvent(BaseModel):
     cost_usd: float | None = None  # USD over the call's requests; None: unknown price (or no call)
     idea_id: str | None = None
     content: str
+    reasoning: str | None = None  # the model's reasoning before its answer (`<think>`), apart from it
     ts: float
 
 

@@ -72,8 +72,10 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    agent = ctx.agents["generator"]
+    cap = agent.cap.tokens if agent.cap else None
     answer, record = await ask_structured(
-        ctx.agents["generator"], prompts.generate_request(state, ctx.elo_min_matches), IdeaBatch
+        agent, prompts.generate_request(state, ctx.elo_min_matches, cap), IdeaBatch
     )
     log.call(record)
     stats = state.round_stats(state.round)
@@ -174,7 +176,8 @@ async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
 
 
 async def judge(state: RunState, ctx: TurnContext, log: EventLog) -> None:
-    targets = [i for i in state.alive_ideas() if i.score is None]
+    # an idea whose critique failed waits for it (the Skeptic tries again next round) before the Judge
+    targets = [i for i in state.alive_ideas() if i.score is None and i.critique is not None]
     await _per_idea(state, ctx, log, targets, "judge", prompts.judge_request, ScoreAnswer, _apply_score)
 
 

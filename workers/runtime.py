@@ -60,18 +60,9 @@ class LazyAgents(Mapping[str, RoleAgent]):
 
     def __getitem__(self, role: str) -> RoleAgent:
         if role not in self._agents:
-            rm = self._models[role]
-            client = rm.create_client()
-            self._clients.append(client)
-            self._agents[role] = RoleAgent(
-                role=role,
-                system_prompt=rm.system_prompt,
-                client=client,
-                model=rm.model,
-                temperature=rm.temperature,
-                structured=rm.structured,
-                prices=self._prices[role],
-            )
+            agent = self._models[role].role_agent(self._prices[role])
+            self._clients.append(agent.client)
+            self._agents[role] = agent
         return self._agents[role]
 
     def __iter__(self) -> Iterator[str]:
