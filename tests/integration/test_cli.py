@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
 from ideaforge.cli import app
-from ideaforge.devtools.fake_openai import FakeModelServer
+from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.conftest import run_burst
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -390,3 +390,97 @@ def test_run_serves_its_run_on_a_queue_of_its_own(
     finally:
         os.killpg(stranger.pid, signal.SIGKILL)
         stranger.wait()
+
+
+def _stopped_run(settings: Settings, brief: dict[str, object], *faults: Fault, cancel: bool = False) -> str:
+    from workers.api import Ideaforge
+
+    forge = Ideaforge(settings)
+    run_id = forge.submit({"topic": "Ways to reduce food waste", "deny": ["composting"], **brief})
+    if cancel:
+        forge.cancel(run_id)
+    run_burst(settings)
+    return run_id
+
+
+def test_a_failed_run_exits_3_with_its_reason_from_run_watch_and_shortlist_and_show_tells_all(
+    env: dict[str, str], settings: Settings, fake_model: FakeModelServer
+) -> None:
+    fake_model.add_faults(*[Fault(kind="bad_schema", role="generator") for _ in range(2)])
+    run_id = _stopped_run(settings, {"rounds": 1})
+    for command in (["watch", run_id], ["shortlist", run_id], ["shortlist", run_id, "--format", "md"]):
+        code, out, err = cli(*command)
+        assert code == 3, (command, out, err)
+        assert f"run {run_id} failed (error: generate: no usable answer (the generator call failed): " in err
+        assert "┏" not in out  # no empty table (the Markdown document says "No idea survived")
+    code, out, err = cli("shortlist", run_id, "--format", "json")
+    assert code == 3 and json.loads(out)["status"] == "failed"
+    code, out, _ = cli("show", run_id)
+    assert code == 0
+    assert "stopped: error — generate: no usable answer (the generator call failed): " in out
+    assert "error: generate: no usable answer" in out
+    fake_model.add_faults(*[Fault(kind="bad_schema", role="generator") for _ in range(2)])
+    run = RunProcess(env, "--rounds", "1", "--workers", "1", "--deny", "composting")
+    code, err = run.finish(timeout=120)
+    assert code == 3, err
+    assert "failed (error: generate: no usable answer (the generator call failed): " in err
+
+
+def test_a_finished_run_with_an_empty_shortlist_says_why_and_a_cancelled_one_exits_4(
+    settings: Settings,
+) -> None:
+    empty = _stopped_run(settings, {"rounds": 3, "budget": {"max_tokens": 1}})
+    code, _, err = cli("shortlist", empty)
+    assert code == 0, err
+    assert f"run {empty} finished (token_budget: " in err
+    assert "no idea made the shortlist: 3 generated, 3 never scored" in err
+    cancelled = _stopped_run(settings, {"rounds": 1}, cancel=True)
+    for command in (["watch", cancelled], ["shortlist", cancelled]):
+        code, _, err = cli(*command)
+        assert code == 4 and f"run {cancelled} cancelled (cancelled: cancelled by a person)" in err
+
+
+def test_run_exit_code_follows_the_readme_table() -> None:
+    from agents.state import RunStatus
+    from ideaforge.cli.helpers import ExitCode, run_exit_code
+    from tests.unit.helpers import make_state
+
+    state = make_state()
+    expected = {RunStatus.FINISHED: 0, RunStatus.FAILED: 3, RunStatus.CANCELLED: 4}
+    for status, code in expected.items():
+        state.status = status
+        assert run_exit_code(state) == code and run_exit_code(state, interrupted=True) == 130
+    state.status = RunStatus.RUNNING
+    with pytest.raises(ValueError, match="has not stopped"):
+        run_exit_code(state)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Run outcomes and exit codes", 1)[1].split("\n\n", 3)[2]
+    for code in ExitCode:
+        assert f"| {code.value}" in table, code
+
+
+def test_terminal_escape_codes_in_model_text_never_reach_the_terminal(
+    settings: Settings, fake_model: FakeModelServer
+) -> None:
+    title = "\x1b[2J\x1b]0;pwned\x07Cleared \x9b31m screen \u202eevil"
+    fake_model.add_faults(
+        Fault(kind="idea", title=title, summary="Sum\x1b[31mred\r mary, long enough to pass.")
+    )
+    run_id = _stopped_run(settings, {"rounds": 1, "ideas_per_round": 1})
+    from workers.api import Ideaforge
+
+    assert Ideaforge(settings).get_run(run_id).ideas[0].title.startswith("\x1b[2J")  # stored as given
+    outputs = []
+    for command in (
+        ["show", run_id],
+        ["watch", run_id],
+        ["shortlist", run_id],
+        ["shortlist", run_id, "--format", "md"],
+    ):
+        code, out, err = cli(*command)
+        assert code == 0, (command, out, err)
+        outputs.append(out)
+    for out in outputs:
+        assert not any(ch in out for ch in "\x1b\x07\x9b\r\u202e"), repr(out)
+    assert "\\x1b[2J\\x1b]0;pwned\\x07Cleared" in outputs[0]  # show: the title, escaped
+    assert all("\\x1b" in out for out in outputs)
