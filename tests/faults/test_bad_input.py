@@ -126,13 +126,19 @@ def test_cli_rejects_bad_input(
 def test_undecodable_bytes_in_argv_are_one_line_and_exit_2(
     env: dict[str, str], redis_client: redis.Redis
 ) -> None:
-    """What a non-UTF-8 terminal sends: Python reads the byte as a lone surrogate."""
-    result = subprocess.run(
-        [sys.executable, "-m", "ideaforge", "submit", b"caf\xe9 waste"], capture_output=True, timeout=60
-    )
-    err = result.stderr.decode()
-    assert result.returncode == 2, err
-    assert "not valid Unicode" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    """What a non-UTF-8 terminal sends: Python reads each undecodable byte as a lone surrogate."""
+    for argv in (
+        ["submit", b"caf\xe9 waste"],
+        ["submit", TOPIC, "--deny", b"\xff"],
+        ["runs", "--status", b"caf\xe9"],
+        ["show", b"caf\xe9"],
+        ["verdict", "feedfacecafe", "i1", "accept", "--note", b"caf\xe9"],
+    ):
+        result = subprocess.run([sys.executable, "-m", "ideaforge", *argv], capture_output=True, timeout=60)
+        err = result.stderr.decode()
+        assert result.returncode == 2, (argv, err)
+        assert "is not valid Unicode" in err and len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err
     assert redis_client.dbsize() == 0
 
 
