@@ -129,11 +129,6 @@ def judge_request(state: RunState, idea: Idea) -> str:
     )
 
 
-def fallback_question(state: RunState) -> str:
-    """The one generic question used when the Generator could not pose questions of its own."""
-    return f"What would change about '{state.brief.topic[:200]}' if its usual constraint vanished?"
-
-
 def with_schema(request: str, schema: dict[str, Any]) -> str:
     """A request with its answer's JSON schema appended (for servers that ignore `response_format`)."""
     return f"{request}\n\n{markers.SCHEMA_HINT}{markers.schema_text(schema)}"

@@ -11,6 +11,8 @@ what else it needs (a model client, numpy, uvicorn) when it runs, so `--help` an
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from config.settings import get_settings
@@ -59,5 +61,13 @@ _CONSOLE_SCRIPT = "console-script"
 
 def main() -> None:
     """The console script (`ideaforge`, `python -m ideaforge`): logging from the settings, then the
-    command line."""
+    command line. An argument the terminal's encoding could not decode (Python keeps each such byte
+    as a lone surrogate) is bad input for every command: one line, exit 2."""
+    for n, arg in enumerate(sys.argv[1:], start=1):
+        if any("\ud800" <= ch <= "\udfff" for ch in arg):
+            sys.stderr.write(
+                f"error: argument {n} ({ascii(arg)[:80]}) is not valid Unicode: it holds bytes the "
+                "terminal's encoding could not decode; use a UTF-8 terminal (e.g. LANG=C.UTF-8)\n"
+            )
+            raise SystemExit(2)
     app(obj=_CONSOLE_SCRIPT)
