@@ -102,11 +102,20 @@ class Brief(BaseModel):
         return self
 
 
+MAX_PROBLEMS_SHOWN = 5
+MAX_KEY_SHOWN = 60
+
+
 def format_validation_error(exc: ValidationError) -> str:
-    """Turn pydantic's error list into one readable line per problem, naming the field."""
+    """Turn pydantic's error list into one readable line naming each field, at most
+    MAX_PROBLEMS_SHOWN problems and field names cut to MAX_KEY_SHOWN characters (a file that is no
+    brief at all is not echoed back line by line)."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_PROBLEMS_SHOWN]:
         where = ".".join(str(p) for p in err["loc"]) or "brief"
+        if len(where) > MAX_KEY_SHOWN:
+            where = where[:MAX_KEY_SHOWN] + "…"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {where!r} (not part of the brief)"
@@ -114,6 +123,8 @@ def format_validation_error(exc: ValidationError) -> str:
             continue
         msg = msg.removeprefix("Value error, ")
         lines.append(f"{where}: {msg}")
+    if len(errors) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"and {len(errors) - MAX_PROBLEMS_SHOWN} more problems")
     return "; ".join(lines)
 
 

@@ -63,3 +63,13 @@ def test_a_budget_may_be_given_as_a_whole_number() -> None:
 def test_brief_must_be_a_mapping() -> None:
     with pytest.raises(InvalidBrief, match="mapping"):
         parse_brief(["topic"])
+
+
+def test_a_file_that_is_no_brief_is_not_echoed_back() -> None:
+    """`submit --file /etc/shadow` printed every line of the file back as an unknown key."""
+    lines = {f"user{i}:$6$secrethash{i}" * 5: "x" for i in range(40)}
+    with pytest.raises(InvalidBrief) as info:
+        parse_brief({"topic": "t", **lines})
+    message = str(info.value)
+    assert message.count("unknown key") == 5 and "and 35 more problems" in message
+    assert len(message) < 800 and "secrethash39" not in message
