@@ -13,13 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
+
+from agents.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_AGENTS_FILE = CONFIG_DIR / "agents.yaml"
@@ -215,6 +219,49 @@ class Settings(BaseSettings):
         return value if isinstance(value, str) and value else None
 
 
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    return "IDEAFORGE_" + "_".join(str(p) for p in loc).upper() if loc else "settings"
+
+
+def _check_config_file() -> None:
+    """A named config file must exist, parse as a YAML mapping and hold only known settings."""
+    path = _yaml_config_file()
+    if path is None:
+        return
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise ConfigError(f"config file {path} (IDEAFORGE_CONFIG) cannot be read: {reason}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"config file {path} is not valid YAML{where}") from None
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings")
+    known = set(Settings.model_fields) | {
+        alias
+        for field in Settings.model_fields.values()
+        for alias in getattr(field.validation_alias, "choices", ()) or ()
+        if isinstance(alias, str)
+    }
+    unknown = sorted(str(k) for k in raw if str(k) not in known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown settings {', '.join(unknown[:10])}")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings (cached). Raises ConfigError, one line naming the setting and never
+    its value, for a value that does not parse or fails its check, and for a config file
+    (IDEAFORGE_CONFIG or ./ideaforge.yaml) that is missing, not YAML, or names unknown settings."""
+    _check_config_file()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [f"{_setting_name(e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+    except SettingsError as exc:  # a list/dict setting whose value is not JSON
+        raise ConfigError(f"invalid settings: {str(exc).splitlines()[0]} (give it as JSON)") from None

@@ -17,6 +17,7 @@ import typer
 
 from config.settings import get_settings
 from ideaforge.cli import ledger, model, runs, schedules, web, worker
+from ideaforge.cli.helpers import clean_errors
 
 app = typer.Typer(
     name="ideaforge",
@@ -46,6 +47,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 
 
 @app.callback()
+@clean_errors  # a bad setting is one line and exit 2 here too (settings load before every command)
 def _configure_logging(ctx: typer.Context) -> None:
     # Runs before a command, never for `--help` (structlog's console renderer takes ~60 ms to import);
     # only under `main`, as before (tests invoking `app` in-process keep their own logging).

@@ -484,3 +484,34 @@ def test_terminal_escape_codes_in_model_text_never_reach_the_terminal(
         assert not any(ch in out for ch in "\x1b\x07\x9b\r\u202e"), repr(out)
     assert "\\x1b[2J\\x1b]0;pwned\\x07Cleared" in outputs[0]  # show: the title, escaped
     assert all("\\x1b" in out for out in outputs)
+
+
+BAD_SETTINGS = [
+    ({"IDEAFORGE_ELO_K": "abc"}, "IDEAFORGE_ELO_K"),
+    ({"IDEAFORGE_BRIEF_MODELS": "notjson"}, "brief_models"),
+    ({"IDEAFORGE_CONFIG": "/nonexistent/ideaforge.yaml"}, "cannot be read"),
+    ({"IDEAFORGE_CONFIG": "{bad}"}, "not valid YAML"),
+    ({"IDEAFORGE_CONFIG": "{unknown}"}, "unknown settings elo_kk"),
+]
+
+
+@pytest.mark.parametrize(("extra", "words"), BAD_SETTINGS, ids=[w for _, w in BAD_SETTINGS])
+def test_a_bad_setting_is_one_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path, extra: dict[str, str], words: str
+) -> None:
+    """Settings load before every command: a bad value, a missing or broken config file, or an
+    unknown key in it was a 50-90 line traceback (exit 1), or silently ignored."""
+    bad, unknown = tmp_path / "bad.yaml", tmp_path / "unknown.yaml"
+    bad.write_text("elo_k: [\n")
+    unknown.write_text("elo_kk: 3\n")
+    extra = {k: v.replace("{bad}", str(bad)).replace("{unknown}", str(unknown)) for k, v in extra.items()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ideaforge", "runs"],
+        env={**os.environ, **extra},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
