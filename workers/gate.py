@@ -38,10 +38,11 @@ from typing import Any
 
 import structlog
 from redis import Redis
-from rq.exceptions import DeserializationError
+from rq.exceptions import DeserializationError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
+from rq.utils import as_text, decode_redis_hash
 
 TAKE_TURN = "workers.jobs.take_turn"
 SUBMIT_BRIEF = "workers.intake.submit_brief"
@@ -76,12 +77,15 @@ def refusal(job: Job) -> str | None:
 
     Reads only what `Job.restore` already holds plus the JSON `data` payload.
     """
+    unreadable = getattr(job, "unreadable", None)
+    if unreadable:
+        return f"its job hash cannot be read ({unreadable})"
     try:
         func_name, instance = job.func_name, job.instance
     except DeserializationError:
         return "its data is not ideaforge's JSON payload [function, null, args, kwargs]"
     problems = []
-    if func_name not in ALLOWED_FUNCTIONS:
+    if not isinstance(func_name, str) or func_name not in ALLOWED_FUNCTIONS:
         names = ", ".join(sorted(ALLOWED_FUNCTIONS))
         problems.append(f"function {func_name!r} is not one ideaforge enqueues ({names})")
     if instance is not None:
@@ -102,7 +106,26 @@ def refusal_message(job: Job, reason: str) -> str:
 
 class GatedJob(Job):
     """An RQ job that resolves only allowlisted names: a foreign function raises JobRefused, a
-    foreign callback resolves to None (it does not run) and webhooks are never requested."""
+    foreign callback resolves to None (it does not run) and webhooks are never requested.
+
+    A hash RQ cannot read (a field of the wrong type: `timeout=abc`, `status=weird`,
+    `dependency_ids` that is not JSON, ...) does not raise while it is fetched, which would stop
+    the worker that dequeued it: `unreadable` says why, and the gate refuses the job."""
+
+    unreadable: str | None = None
+
+    def restore(self, raw_data: Any) -> Any:
+        try:
+            return super().restore(raw_data)
+        except NoSuchJobError:
+            raise  # no `data` at all: RQ skips it as no job
+        except Exception as exc:  # the fields read so far stay; the rest keep Job's defaults
+            self.unreadable = f"{type(exc).__name__}: {str(exc)[:200]}"
+            fields = decode_redis_hash(raw_data)  # the queue it came from, for the failed registry
+            self.origin = as_text(fields.get("origin") or b"")
+            if not isinstance(self._status, JobStatus):
+                self._status = JobStatus.QUEUED
+            return None
 
     @property
     def func(self) -> Any:

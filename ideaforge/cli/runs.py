@@ -315,7 +315,9 @@ class VerdictChoice(StrEnum):
 def verdict(
     run_id: str,
     idea_id: str,
-    decision: Annotated[VerdictChoice, typer.Argument(help="accept | reject (either tense)")],
+    decision: Annotated[
+        VerdictChoice, typer.Argument(help="accept | reject (either tense, any case)", case_sensitive=False)
+    ],
     note: Annotated[str, typer.Option("--note", help="Why (kept in the ledger).")] = "",
 ) -> None:
     """Record a person's verdict on an idea: on the run and in the ledger (rejected ideas then block

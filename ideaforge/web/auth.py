@@ -70,6 +70,14 @@ def cross_site(request: Request) -> bool:
     return parts.netloc.lower() != (request.headers.get("host") or "").lower()
 
 
+def host_name(request: Request) -> str:
+    """The host name the client asked for (the Host header without its port), lower-case."""
+    host = (request.headers.get("host") or "").strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def wants_html(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
@@ -94,6 +102,14 @@ class AuthMiddleware:
 
     def refusal(self, request: Request) -> Response | None:
         path = request.url.path
+        if self.token is None and not is_loopback(host_name(request)):
+            # without a token the API is served on loopback only; a page on another name that
+            # resolves to 127.0.0.1 (DNS rebinding) would otherwise be same-origin to it
+            return JSONResponse(
+                {"detail": "without an API token this server answers only to a loopback host name "
+                 "(127.0.0.1, localhost, ::1); set IDEAFORGE_API_TOKEN to serve other names"},
+                status_code=421,
+            )
         if request.method not in ("GET", "HEAD", "OPTIONS") and cross_site(request):
             return JSONResponse({"detail": "cross-site request refused"}, status_code=403)
         if self.token is None or path == "/health" or path.startswith(OPEN_PATHS):

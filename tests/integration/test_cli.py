@@ -199,7 +199,9 @@ def test_run_command_end_to_end_through_the_real_entry_point(
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize(("word", "stored"), [("accept", "accepted"), ("rejected", "rejected")])
+@pytest.mark.parametrize(
+    ("word", "stored"), [("accept", "accepted"), ("rejected", "rejected"), ("ACCEPT", "accepted"), ("Rejected", "rejected")]
+)
 def test_verdict_takes_either_tense_and_prints_the_past_tense(
     settings: Settings, word: str, stored: str
 ) -> None:

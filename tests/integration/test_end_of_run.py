@@ -70,7 +70,7 @@ def test_live_and_final_shortlists_rank_alike_with_min_matches_3(
 
     live, final = forge.current_shortlist(forge.get_run("minmatch1"))
     assert not final and (live.ranked_by, [e.idea_id for e in live.ideas]) == ("score", ["i0", "i1", "i2"])
-    with TestClient(create_app(settings)) as http:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as http:
         shown = http.get("/runs/minmatch1/shortlist").json()
     assert shown["final"] is False and shown["ranked_by"] == "score"
     assert [e["idea_id"] for e in shown["ideas"]] == ["i0", "i1", "i2"]
@@ -158,7 +158,7 @@ def test_verdict_words_in_both_tenses(settings: Settings) -> None:
         parse_decision("maybe")
     forge = Ideaforge(settings)
     forge.store.create(_running_run("verdict1"), [], lambda pipe: None)
-    with TestClient(create_app(settings)) as http:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as http:
         bad = http.post("/runs/verdict1/ideas/i0/verdict", json={"decision": "maybe"})
         assert bad.status_code == 422 and "accept(ed)" in bad.json()["detail"]
         ok = http.post("/runs/verdict1/ideas/i0/verdict", json={"decision": "accept", "note": "try it"})

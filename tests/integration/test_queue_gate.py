@@ -24,7 +24,7 @@ from rq.serializers import JSONSerializer
 from config.settings import Settings
 from tests.conftest import run_burst
 from workers.api import Ideaforge
-from workers.gate import ALLOWED_FUNCTIONS, ON_TURN_FAILURE, SUBMIT_BRIEF, TAKE_TURN
+from workers.gate import ALLOWED_FUNCTIONS, ON_TURN_FAILURE, SUBMIT_BRIEF, TAKE_TURN, GatedJob
 from workers.queue import make_queue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,3 +269,47 @@ def test_a_compressed_hash_is_checked_too(
     run_burst(settings)
     assert not marker.exists()
     assert_refused(redis_client, settings, "evil-zip", "'os.system'")
+
+
+MALFORMED: list[tuple[str, list[Any] | bytes, dict[str, str]]] = [
+    ("func-list", [["workers.intake.submit_brief"], None, [], {}], {}),
+    ("func-dict", [{"f": "x"}, None, [], {}], {}),
+    ("bad-timeout", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}], {"timeout": "abc"}),
+    ("bad-created", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}], {"created_at": "notadate"}),
+    ("bad-status", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}], {"status": "weird"}),
+    ("bad-deps", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}], {"dependency_ids": "notjson"}),
+    ("bad-retries", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}], {"retries_left": "x"}),
+    ("bad-cb-timeout", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}], {"success_callback_timeout": "abc"}),
+]
+
+
+@pytest.mark.parametrize(("job_id", "data", "fields"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_hash_rq_cannot_read_is_refused_and_the_worker_goes_on(
+    settings: Settings, redis_client: redis.Redis, job_id: str, data: list[Any], fields: dict[str, str]
+) -> None:
+    """A malformed field used to raise while the worker fetched the job: the worker quit (exit 0),
+    the job stayed `queued` with no reason, and every job behind it waited."""
+    foreign_job(redis_client, settings, job_id, data, **fields)
+    foreign_job(redis_client, settings, "legit-after", [SUBMIT_BRIEF, None, [VALID_BRIEF], {}])
+    run_burst(settings)
+    job = GatedJob.fetch(job_id, connection=redis_client, serializer=JSONSerializer)
+    assert job.get_status() == JobStatus.FAILED
+    result = job.latest_result()
+    assert result is not None and "refused by the ideaforge queue gate" in (result.exc_string or "")
+    after = Job.fetch("legit-after", connection=redis_client, serializer=JSONSerializer)
+    assert after.get_status() == JobStatus.FINISHED  # the worker carried on
+    assert Ideaforge(settings).queue_report()["depths"]["failed"] == 1  # and the queue page reads it
+
+
+def test_a_pickled_job_the_gate_refused_does_not_break_the_queue_page(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """The README's raw-queue example with `serializer=JSONSerializer` forgotten: RQ pickles the
+    payload, the gate refuses it, and the queue page (`/queues`) answered 500 while it was listed."""
+    from rq import Queue
+
+    Queue(settings.queue_name, connection=redis_client).enqueue(SUBMIT_BRIEF, {"topic": "forgot it"})
+    run_burst(settings)
+    report = Ideaforge(settings).queue_report()
+    assert report["depths"]["failed"] == 1
+    assert "refused by the ideaforge queue gate" in report["failed"][0]["error"]

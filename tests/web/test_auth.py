@@ -54,6 +54,30 @@ def test_loopback_without_a_token_is_open(client: httpx.Client) -> None:
     assert client.get("/openapi.json").status_code == 200
 
 
+@pytest.mark.parametrize("host", ["rebind.evil.example:8701", "rebind.evil.example", "10.0.0.5:80"])
+def test_without_a_token_only_loopback_host_names_are_served(client: httpx.Client, host: str) -> None:
+    """DNS rebinding: a page on another name that resolves to 127.0.0.1 read runs and submitted
+    them (200 and 201) because, with no token, the Origin check compared Origin with Host."""
+    assert client.get("/runs", headers={"Host": host}).status_code == 421
+    posted = client.post(
+        "/runs",
+        json={"topic": "rebound", "rounds": 1},
+        headers={"Host": host, "Origin": f"http://{host}"},
+    )
+    assert posted.status_code == 421
+    assert "rebound" not in client.get("/runs").text  # nothing was stored
+    for name in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "localhost"):
+        assert client.get("/health", headers={"Host": name}).status_code == 200
+
+
+def test_with_a_token_other_host_names_are_served(token_server: LiveServer) -> None:
+    response = httpx.get(
+        f"{token_server.url}/health", headers={"Host": "ideas.example.org"}, timeout=10
+    )
+    assert response.status_code == 200
+
+
+
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_every_route_but_health_needs_the_token(token_server: LiveServer, method: str, path: str) -> None:
     with httpx.Client(base_url=token_server.url) as c:

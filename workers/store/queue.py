@@ -35,7 +35,11 @@ MAX_FAILED = 50
 def _job_turn(job: Job | None) -> dict[str, Any] | None:
     if job is None:
         return None
-    args = list(job.args) if isinstance(job.args, list | tuple) else []
+    try:  # a job the gate refused may hold anything (pickle, garbage): show it, never fail on it
+        raw_args = job.args
+    except Exception:
+        raw_args = None
+    args = list(raw_args) if isinstance(raw_args, list | tuple) else []
     return {
         "job_id": job.id,
         "run_id": args[0] if args and isinstance(args[0], str) else None,
@@ -59,6 +63,10 @@ def queue_report(client: redis.Redis, settings: Settings) -> dict[str, Any]:
     "failed": [{job_id, run_id, step, description, ended_at (ISO 8601 | None), error}]}`
     (the newest MAX_FAILED failed turns; a turn is `{job_id, run_id, step, description}`)."""
     queue = make_queue(client, settings)
+
+    def fetch(ids: list[str]) -> list[Job | None]:  # the gated class: a malformed hash does not raise
+        return queue.job_class.fetch_many(ids, connection=client, serializer=JSONSerializer)
+
     failed_registry = FailedJobRegistry(queue=queue, job_class=queue.job_class)
     depths = {
         "queued": queue.count,
@@ -71,7 +79,7 @@ def queue_report(client: redis.Redis, settings: Settings) -> dict[str, Any]:
     workers = []
     for worker in Worker.all(connection=client, queue=queue, serializer=JSONSerializer):
         job_id = worker.get_current_job_id()
-        job = Job.fetch_many([job_id], connection=client, serializer=JSONSerializer)[0] if job_id else None
+        job = fetch([job_id])[0] if job_id else None
         workers.append(
             {
                 "name": worker.name,
@@ -84,7 +92,7 @@ def queue_report(client: redis.Redis, settings: Settings) -> dict[str, Any]:
         )
     failed_ids = failed_registry.get_job_ids(0, MAX_FAILED - 1)
     failed = []
-    for job in Job.fetch_many(failed_ids, connection=client, serializer=JSONSerializer):
+    for job in fetch(failed_ids):
         if job is None:
             continue
         failed.append(
