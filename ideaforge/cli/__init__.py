@@ -14,7 +14,7 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
-from ideaforge.cli import ledger, model, runs, schedules, web, worker
+from ideaforge.cli import ledger, model, resume, runs, schedules, web, worker
 
 app = typer.Typer(
     name="ideaforge",
@@ -35,6 +35,7 @@ for command in (
     schedules.scheduler,
     schedules.digest,
     runs.verdict,
+    resume.resume,
     web.web,
 ):
     app.command()(command)

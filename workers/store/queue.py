@@ -4,14 +4,17 @@
   dashboard's queues page and `GET /queues`).
 - `StartedTurns`: the started-job registry as the recovery pass needs it (entries, which worker
   runs each, take an entry over, finish a stale job).
+- `turn_queues`, `register_queue`: the set of queues ideaforge turns go on (`Keys.queues`).
+- `turn_whereabouts`, `promote_due`, `forget_turn_job`: what the reconcile sweep asks and does.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
-from rq import Worker
+from rq import Queue, Worker
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import (
@@ -28,6 +31,7 @@ from rq.utils import parse_composite_key
 from config.settings import Settings
 from workers.queue import make_queue
 from workers.store import as_text
+from workers.store.keys import Keys
 
 MAX_FAILED = 50
 
@@ -103,12 +107,80 @@ def queue_depth(client: redis.Redis, settings: Settings) -> tuple[str, int]:
     return queue.name, queue.count
 
 
-class StartedTurns:
-    """The turn queue's started-job registry, for the abandoned-turn recovery pass."""
+def register_queue(client: redis.Redis, settings: Settings, name: str) -> None:
+    """Note that ideaforge turns go on queue `name` (a worker serving it, a run submitted to it)."""
+    client.sadd(Keys(settings.key_prefix).queues, name)
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+
+def claim_sweep(client: redis.Redis, settings: Settings, ttl_s: float) -> bool:
+    """True for the one caller that runs the reconcile sweep for the next `ttl_s` seconds."""
+    return bool(client.set(Keys(settings.key_prefix).sweep_lock, "1", nx=True, px=max(1, int(ttl_s * 1000))))
+
+
+def turn_queues(client: redis.Redis, settings: Settings) -> list[str]:
+    """Every queue ideaforge turns go on: the configured one, then the registered ones, sorted."""
+    raw: Any = client.smembers(Keys(settings.key_prefix).queues)
+    return [settings.queue_name, *sorted({as_text(n) for n in raw} - {settings.queue_name})]
+
+
+def turn_whereabouts(queue: Queue, job_id: str) -> str | None:
+    """Where turn job `job_id` of `queue` is, read in one MULTI/EXEC snapshot: "queued" (on the
+    queue, or being dequeued), "started", "scheduled" (a retry waiting in the scheduled registry),
+    "deferred"; None when it is in none of them (its hash deleted, taken off the queue, or ended:
+    finished, failed, stopped, cancelled)."""
+    client = queue.connection
+    scheduled = ScheduledJobRegistry(queue=queue, job_class=queue.job_class)  # type: ignore[no-untyped-call]
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hget(Job.key_for(job_id), "status")
+        pipe.lpos(queue.key, job_id)
+        pipe.lpos(queue.intermediate_queue_key, job_id)
+        pipe.zscore(scheduled.key, job_id)
+        status_raw, on_queue, dequeuing, when = pipe.execute()
+    status = as_text(status_raw) if status_raw is not None else None
+    if status == "queued" and (on_queue is not None or dequeuing is not None):
+        return "queued"
+    if status == "scheduled" and when is not None:
+        return "scheduled"
+    if status in ("started", "deferred"):
+        return status
+    return None
+
+
+def forget_turn_job(queue: Queue, job_id: str) -> None:
+    """Take `job_id` out of the queue's scheduled, failed and finished registries (before it is
+    enqueued again under the same id)."""
+    kinds = (ScheduledJobRegistry, FailedJobRegistry, FinishedJobRegistry)
+    with queue.connection.pipeline() as pipe:
+        for kind in kinds:
+            pipe.zrem(kind(queue=queue, job_class=queue.job_class).key, job_id)
+        pipe.execute()
+
+
+def promote_due(queue: Queue, overdue_s: float) -> list[str]:
+    """Move the turn retries of `queue` that are due since more than `overdue_s` seconds from its
+    scheduled registry onto the queue, as RQ's scheduler would (the one that takes an id off the
+    registry moves it, so several workers never move one twice); returns the job ids moved."""
+    registry = ScheduledJobRegistry(queue=queue, job_class=queue.job_class)  # type: ignore[no-untyped-call]
+    client = queue.connection
+    raw: Any = client.zrangebyscore(registry.key, 0, time.time() - overdue_s, start=0, num=1000)
+    moved = []
+    for job_id in map(as_text, raw):
+        if not client.zrem(registry.key, job_id):
+            continue  # RQ's scheduler or another worker moved it
+        job = queue.fetch_job(job_id)
+        if job is None:
+            continue
+        queue.enqueue_job(job)
+        moved.append(job_id)
+    return moved
+
+
+class StartedTurns:
+    """A turn queue's started-job registry, for the abandoned-turn recovery pass."""
+
+    def __init__(self, client: redis.Redis, settings: Settings, queue_name: str | None = None) -> None:
         self.r = client
-        queue = make_queue(client, settings)
+        queue = make_queue(client, settings, queue_name)
         self.registry = StartedJobRegistry(queue=queue, serializer=JSONSerializer, job_class=queue.job_class)
 
     def entries(self) -> list[tuple[str, str]]:
