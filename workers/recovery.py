@@ -171,6 +171,7 @@ class Maintenance(threading.Thread):
         self._stop_event = threading.Event()
         self.last_report = RecoveryReport()
         self.last_sweep = SweepReport()
+        self.last_outage: float | None = None  # time.monotonic() of the last beat Redis refused
 
     def register(self) -> None:
         self.workers.register(self.worker_name)
@@ -201,6 +202,7 @@ class Maintenance(threading.Thread):
                     )
                     down_since = None
             except redis.RedisError as exc:
+                self.last_outage = time.monotonic()
                 if down_since is None:
                     down_since = time.monotonic()
                     log.warning("redis.unavailable", worker=self.worker_name, error=str(exc), retry_in_s=1)

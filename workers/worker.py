@@ -15,6 +15,7 @@ import ctypes
 import gc
 import os
 import signal
+import time
 from typing import Any
 
 import redis
@@ -68,11 +69,50 @@ class _RecoveringMixin:
     scheduler: RQScheduler | None
     _maintenance: Maintenance | None = None
 
+    _stop_requested: bool
+    _last_outage: float | None = None
+
     def work(self, *args: Any, **kwargs: Any) -> bool:
         """RQ's `work`, always `with_scheduler` (`rq worker -w workers.worker.TurnWorker` without
-        `--with-scheduler` too): without one, a turn retried with an interval never runs again."""
+        `--with-scheduler` too): without one, a turn retried with an interval never runs again.
+
+        RQ's loop quits on a Redis error outside its dequeue (a heartbeat while a turn runs, longer
+        than the client's retry window): unless a stop was asked for, this worker then waits for
+        Redis and starts again (a new birth, a new scheduler) instead of leaving its queue unserved."""
         kwargs["with_scheduler"] = True
-        return bool(super().work(*args, **kwargs))  # type: ignore[misc]
+        burst = bool(kwargs.get("burst", args[0] if args else False))
+        worked = False
+        while True:
+            try:
+                worked = bool(super().work(*args, **kwargs)) or worked  # type: ignore[misc]
+            except redis.RedisError as exc:  # RQ's teardown, with Redis still down
+                self._last_outage = time.monotonic()
+                log.warning("worker.redis_lost", worker=self.name, error=str(exc))
+            if burst or self._stop_requested or not self._lost_redis():
+                return worked
+            self._await_redis()
+            log.warning("worker.restarting", worker=self.name, reason="Redis was unreachable")
+
+    def _lost_redis(self) -> bool:
+        """Redis is unreachable now, or was within the last minute (the maintenance thread saw it)."""
+        if self._last_outage is not None and time.monotonic() - self._last_outage < 60:
+            return True
+        try:
+            self.connection.ping()
+        except redis.RedisError:
+            return True
+        return False
+
+    def _await_redis(self) -> None:
+        """Wait (polling every second, a stop request ends it) until Redis answers, then make sure
+        the previous life's death is recorded, so that the next birth under this name is allowed."""
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                super().register_death()  # type: ignore[misc]
+                return
+            except redis.RedisError:
+                time.sleep(1.0)
 
     def _start_scheduler(
         self,
@@ -114,6 +154,7 @@ class _RecoveringMixin:
 
     def register_death(self) -> None:
         if self._maintenance is not None:
+            self._last_outage = self._maintenance.last_outage
             self._maintenance.unregister()
             self._maintenance = None
         super().register_death()  # type: ignore[misc]
