@@ -31,6 +31,7 @@ from workers.store.keys import Keys
 from workers.store.queue import (
     StartedTurns,
     claim_sweep,
+    drop_idle_queue,
     forget_turn_job,
     promote_due,
     turn_queues,
@@ -96,6 +97,7 @@ def _recover_queue(client: redis.Redis, settings: Settings, queue_name: str, rep
 class SweepReport:
     promoted: list[str] = field(default_factory=list)  # due retries moved from the scheduled registry
     requeued: list[str] = field(default_factory=list)  # lost turns enqueued again
+    dropped_queues: list[str] = field(default_factory=list)  # idle queues no run uses any more
 
 
 def reconcile(client: redis.Redis, settings: Settings, now: float | None = None) -> SweepReport:
@@ -106,11 +108,14 @@ def reconcile(client: redis.Redis, settings: Settings, now: float | None = None)
     stopped whose next turn (`turn-{run}-{step}`) is on no queue, registry or scheduled set, and
     that has not changed for `reconcile_grace_s`, gets that turn enqueued again on its own queue: a
     turn deleted from the queue, or one whose final failure could not be written while Redis was
-    down. The compare-and-set commit makes a duplicate harmless. `now`: Unix seconds."""
+    down. The compare-and-set commit makes a duplicate harmless. Queues that nothing uses any more
+    leave the set of turn queues. `now`: Unix seconds."""
     now = time.time() if now is None else now
     report = SweepReport()
     for name in turn_queues(client, settings):
         report.promoted += promote_due(make_queue(client, settings, name), settings.reconcile_overdue_s)
+        if drop_idle_queue(client, settings, name):
+            report.dropped_queues.append(name)
     for job_id in report.promoted:
         log.warning("turn.retry_promoted", job_id=job_id, reason="due retry not moved by RQ's scheduler")
     store = RunStore.from_settings(settings, client)

@@ -49,11 +49,14 @@ def test_a_run_on_its_own_queue_is_served_by_a_worker_on_that_queue_only(
 
     run_burst(settings)  # a worker on the default queue: not its run
     assert forge.get_run(run_id).step == 0
+    assert reconcile(redis_client, settings).dropped_queues == []  # in use: kept
 
     run_burst(settings.model_copy(update={"queue_name": RUN_QUEUE}))
     state, _ = check_run(forge.store, run_id)
     assert state.status.value == "finished", state.errors
     assert redis_client.llen(f"rq:queue:{settings.queue_name}") == 0  # no later turn went elsewhere
+    assert reconcile(redis_client, settings).dropped_queues == [RUN_QUEUE]  # its run is done: forgotten
+    assert turn_queues(redis_client, settings) == [settings.queue_name]
     default_run = forge.submit(BRIEF)
     assert forge.get_run(default_run).queue == settings.queue_name
 

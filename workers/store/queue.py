@@ -5,11 +5,13 @@
 - `StartedTurns`: the started-job registry as the recovery pass needs it (entries, which worker
   runs each, take an entry over, finish a stale job).
 - `turn_queues`, `register_queue`: the set of queues ideaforge turns go on (`Keys.queues`).
-- `turn_whereabouts`, `promote_due`, `forget_turn_job`: what the reconcile sweep asks and does.
+- `turn_whereabouts`, `promote_due`, `forget_turn_job`, `drop_idle_queue`: what the reconcile sweep
+  asks and does.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -154,6 +156,37 @@ def forget_turn_job(queue: Queue, job_id: str) -> None:
         for kind in kinds:
             pipe.zrem(kind(queue=queue, job_class=queue.job_class).key, job_id)
         pipe.execute()
+
+
+def drop_idle_queue(client: redis.Redis, settings: Settings, name: str) -> bool:
+    """Take queue `name` out of the set of turn queues (never the configured one) when nothing waits,
+    runs or is scheduled on it and no run that has not stopped uses it, so that the queues of
+    finished `ideaforge run`s do not pile up. WATCHes the active-run index and the queue's keys: a
+    submit to the queue meanwhile keeps it (the submit adds it again in any case). True if dropped."""
+    if name == settings.queue_name:
+        return False
+    keys = Keys(settings.key_prefix)
+    queue = make_queue(client, settings, name)
+    registries = [
+        StartedJobRegistry(queue=queue, job_class=queue.job_class).key,
+        ScheduledJobRegistry(queue=queue, job_class=queue.job_class).key,  # type: ignore[no-untyped-call]
+        DeferredJobRegistry(queue=queue, job_class=queue.job_class).key,
+    ]
+    with client.pipeline() as pipe:
+        try:
+            pipe.watch(keys.runs_active, queue.key, queue.intermediate_queue_key, *registries)  # type: ignore[no-untyped-call]
+            busy = pipe.llen(queue.key) or pipe.llen(queue.intermediate_queue_key)
+            busy = busy or any(pipe.zcard(key) for key in registries)
+            users: Any = [] if busy else pipe.hvals(keys.runs_active)
+            if busy or any(json.loads(raw).get("queue") == name for raw in users):
+                pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.srem(keys.queues, name)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False
 
 
 def promote_due(queue: Queue, overdue_s: float) -> list[str]:
