@@ -34,6 +34,7 @@ from workers.store.queue import (
     drop_idle_queue,
     forget_turn_job,
     promote_due,
+    requeue_stuck_dequeues,
     turn_queues,
     turn_whereabouts,
 )
@@ -95,7 +96,7 @@ def _recover_queue(client: redis.Redis, settings: Settings, queue_name: str, rep
 
 @dataclass
 class SweepReport:
-    promoted: list[str] = field(default_factory=list)  # due retries moved from the scheduled registry
+    promoted: list[str] = field(default_factory=list)  # due retries and stuck dequeues put on their queue
     requeued: list[str] = field(default_factory=list)  # lost turns enqueued again
     dropped_queues: list[str] = field(default_factory=list)  # idle queues no run uses any more
 
@@ -104,7 +105,9 @@ def reconcile(client: redis.Redis, settings: Settings, now: float | None = None)
     """The reconcile sweep, once (cheap: one small index and a few reads per run not stopped).
 
     On every turn queue, retries due for more than `reconcile_overdue_s` that RQ's scheduler has not
-    moved (it died on a Redis outage, or no worker runs one) go onto their queue. Then every run not
+    moved (it died on a Redis outage, or no worker runs one) go onto their queue, and so do jobs a
+    worker took off the queue but lost Redis before starting (stuck that long in RQ's intermediate
+    list). Then every run not
     stopped whose next turn (`turn-{run}-{step}`) is on no queue, registry or scheduled set, and
     that has not changed for `reconcile_grace_s`, gets that turn enqueued again on its own queue: a
     turn deleted from the queue, or one whose final failure could not be written while Redis was
@@ -113,11 +116,13 @@ def reconcile(client: redis.Redis, settings: Settings, now: float | None = None)
     now = time.time() if now is None else now
     report = SweepReport()
     for name in turn_queues(client, settings):
-        report.promoted += promote_due(make_queue(client, settings, name), settings.reconcile_overdue_s)
+        queue = make_queue(client, settings, name)
+        report.promoted += promote_due(queue, settings.reconcile_overdue_s)
+        report.promoted += requeue_stuck_dequeues(queue, settings.reconcile_overdue_s)
         if drop_idle_queue(client, settings, name):
             report.dropped_queues.append(name)
     for job_id in report.promoted:
-        log.warning("turn.retry_promoted", job_id=job_id, reason="due retry not moved by RQ's scheduler")
+        log.warning("turn.promoted", job_id=job_id, why="a due retry, or a dequeue its worker never finished")
     store = RunStore.from_settings(settings, client)
     for turn in store.active_turns():
         if now - turn.updated_at < settings.reconcile_grace_s:

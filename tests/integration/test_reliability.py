@@ -130,6 +130,26 @@ def test_an_overdue_retry_left_by_a_dead_scheduler_is_moved_onto_its_queue(
     assert forge.get_run(run_id).status.value == "finished"
 
 
+def test_a_turn_dequeued_by_a_worker_that_then_lost_redis_is_put_back(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """RQ moves a job to an intermediate list, then marks it started; Redis died in between."""
+    settings = settings.model_copy(update={"reconcile_overdue_s": 0.3})
+    forge = Ideaforge(settings)
+    run_id = forge.submit(BRIEF)
+    queue = make_queue(redis_client, settings)
+    job_id = turn_job_id(run_id, 0)
+    assert redis_client.lmove(queue.key, queue.intermediate_queue_key) == job_id.encode()
+    assert turn_whereabouts(queue, job_id) == "queued"  # being dequeued, as far as one look can tell
+    assert reconcile(redis_client, settings).promoted == []  # first seen there
+    time.sleep(0.5)
+    assert reconcile(redis_client, settings).promoted == [job_id]
+    assert redis_client.llen(queue.intermediate_queue_key) == 0
+    assert redis_client.lrange(queue.key, 0, -1) == [job_id.encode()]
+    run_burst(settings)
+    assert forge.get_run(run_id).status.value == "finished"
+
+
 def test_resume_enqueues_a_lost_turn_once_and_refuses_unknown_and_stopped_runs(
     settings: Settings, redis_client: redis.Redis
 ) -> None:

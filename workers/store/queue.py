@@ -5,8 +5,8 @@
 - `StartedTurns`: the started-job registry as the recovery pass needs it (entries, which worker
   runs each, take an entry over, finish a stale job).
 - `turn_queues`, `register_queue`: the set of queues ideaforge turns go on (`Keys.queues`).
-- `turn_whereabouts`, `promote_due`, `forget_turn_job`, `drop_idle_queue`: what the reconcile sweep
-  asks and does.
+- `turn_whereabouts`, `promote_due`, `requeue_stuck_dequeues`, `forget_turn_job`, `drop_idle_queue`:
+  what the reconcile sweep asks and does.
 """
 
 from __future__ import annotations
@@ -187,6 +187,29 @@ def drop_idle_queue(client: redis.Redis, settings: Settings, name: str) -> bool:
             return True
         except redis.WatchError:
             return False
+
+
+def requeue_stuck_dequeues(queue: Queue, stuck_s: float) -> list[str]:
+    """Put back onto `queue` the jobs left in its intermediate list (a worker moved them there to
+    start them, then lost Redis before it could) for more than `stuck_s` seconds, as seen by
+    earlier calls (RQ's own first-seen marks; RQ itself looks only every 10 minutes). Returns the
+    job ids put back."""
+    intermediate = queue.intermediate_queue
+    moved = []
+    for job_id in intermediate.get_job_ids():
+        if job_id in queue.started_job_registry or intermediate.set_first_seen(job_id):
+            continue
+        first_seen = intermediate.get_first_seen(job_id)
+        if first_seen is None or time.time() - first_seen.timestamp() < stuck_s:
+            continue
+        if not queue.connection.lrem(intermediate.key, 1, job_id):
+            continue  # its worker or another sweep got there first
+        queue.connection.delete(intermediate.get_first_seen_key(job_id))
+        job = queue.fetch_job(job_id)
+        if job is not None:
+            queue.enqueue_job(job)
+            moved.append(job_id)
+    return moved
 
 
 def promote_due(queue: Queue, overdue_s: float) -> list[str]:
