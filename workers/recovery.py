@@ -163,7 +163,7 @@ def resume_run(client: redis.Redis, settings: Settings, run_id: str) -> Resumed:
         return Resumed(run_id, state.step, queue.name, where)
     forget_turn_job(queue, job_id)
     enqueue_turn(queue, settings, run_id, state.step)
-    log.warning("turn.resumed", run_id=run_id, step=state.step, queue=queue.name, was=where)
+    log.debug("turn.resumed", run_id=run_id, step=state.step, queue=queue.name, was=where)
     return Resumed(run_id, state.step, queue.name, None)
 
 

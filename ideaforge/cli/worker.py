@@ -18,7 +18,7 @@ def worker(
     quiet: Annotated[bool, typer.Option(help="Log warnings only.")] = False,
     queue: Annotated[
         str | None,
-        typer.Option(help="Serve this turn queue (runs submitted to it) [default: IDEAFORGE_QUEUE_NAME]."),
+        typer.Option(help="Serve this turn queue (the runs submitted to it); default: IDEAFORGE_QUEUE_NAME."),
     ] = None,
 ) -> None:
     """Start an RQ worker on a turn queue (same as `rq worker` with the JSON serializer); it always
