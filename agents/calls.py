@@ -199,6 +199,11 @@ class RoleAgent:
 # The call whose HTTP responses are being counted (set by `ask_structured` for its duration; each
 # asyncio task has its own copy, so concurrent calls are counted apart).
 _IN_FLIGHT: ContextVar[tuple[CallRecord, Prices] | None] = ContextVar("ideaforge_call", default=None)
+# Told (role, request) of every response charged in the turn attempt in progress, committed or not
+# (set by the queue job around a turn: `workers.jobs`), so a turn that never commits is counted too.
+ON_CHARGE: ContextVar[Callable[[str, RequestUsage], None] | None] = ContextVar(
+    "ideaforge_charge", default=None
+)
 
 
 async def record_usage(response: httpx.Response) -> None:
@@ -224,7 +229,11 @@ async def record_usage(response: httpx.Response) -> None:
     usage = body.get("usage")
     if isinstance(usage, dict):
         prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-        record.requests.append(RequestUsage(prompt, completion, prices.cost(prompt, completion)))
+        request = RequestUsage(prompt, completion, prices.cost(prompt, completion))
+        record.requests.append(request)
+        charged = ON_CHARGE.get()
+        if charged is not None:
+            charged(record.role, request)
     choices = body.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
     if choice is None:

@@ -175,6 +175,11 @@ class RunState(BaseModel):
     concept_pairs: list[list[str]] = Field(default_factory=list)
     new_idea_ids: list[str] = Field(default_factory=list)  # generated, not yet through the filter
     usage: dict[str, Usage] = Field(default_factory=dict)
+    # charged but not applied: tokens and cost the endpoint billed for requests of turn attempts that
+    # never committed (a crash, a timeout, a retried turn, a lost compare-and-set), per role; counted
+    # toward the budget, kept apart from `usage` (which the committed calls charged)
+    unapplied: dict[str, Usage] = Field(default_factory=dict)
+    queue: str | None = None  # the RQ queue its turns go on (None: the configured default)
     rounds: list[RoundStats] = Field(default_factory=list)
     cancel_requested: bool = False
     stop_reason: StopReason | None = None
@@ -199,14 +204,17 @@ class RunState(BaseModel):
 
     @property
     def total_tokens(self) -> int:
-        return sum(u.total_tokens for u in self.usage.values())
+        """Tokens the endpoint charged so far: the committed calls' and the unapplied ones."""
+        return sum(u.total_tokens for u in (*self.usage.values(), *self.unapplied.values()))
 
     @property
     def cost_usd(self) -> float | None:
-        """USD spent so far; None (unknown) when any request's price was unknown."""
-        if any(u.unpriced_calls for u in self.usage.values()):
+        """USD spent so far, unapplied requests included; None (unknown) when any request's price
+        was unknown."""
+        spent = (*self.usage.values(), *self.unapplied.values())
+        if any(u.unpriced_calls for u in spent):
             return None
-        return sum(u.cost_usd for u in self.usage.values())
+        return sum(u.cost_usd for u in spent)
 
     def round_stats(self, round_no: int) -> RoundStats:
         for stats in self.rounds:

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = 1.0
     worker_dead_after_s: int = 5
     recovery_interval_s: float = 2.0
+    # The reconcile sweep (same thread, same period): a run not stopped whose next turn is on no
+    # queue, registry or scheduled set `reconcile_grace_s` after its last change gets the turn
+    # enqueued again; a retry due for `reconcile_overdue_s` that RQ's scheduler has not moved is moved.
+    reconcile_grace_s: float = 5.0
+    reconcile_overdue_s: float = 2.0
 
     # --- Models ------------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(

@@ -16,7 +16,7 @@ import sys
 import typer
 
 from config.settings import get_settings
-from ideaforge.cli import ledger, model, runs, schedules, web, worker
+from ideaforge.cli import ledger, model, resume, runs, schedules, web, worker
 from ideaforge.cli.helpers import clean_errors
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ for command in (
     schedules.scheduler,
     schedules.digest,
     runs.verdict,
+    resume.resume,
     web.web,
 ):
     app.command()(command)
