@@ -16,7 +16,7 @@ class WorkerPool:
 
     Each worker runs in a session of its own (`start_new_session`), so the terminal's Ctrl-C reaches
     only `ideaforge run`, which decides what to do (cancel the run and let the turn in flight finish;
-    a second Ctrl-C: `kill`). `queue` is passed as IDEAFORGE_QUEUE_NAME (the worker's settings).
+    a second Ctrl-C: `kill`). `queue` is passed as `ideaforge worker --queue`.
     """
 
     count: int
@@ -26,12 +26,11 @@ class WorkerPool:
 
     def start(self) -> None:
         """Start `count` workers (returns at once; they connect and register in the background)."""
-        env = {**self.env, "IDEAFORGE_QUEUE_NAME": self.queue}
         for _ in range(self.count):
             self.procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "ideaforge", "worker", "--quiet"],
-                    env=env,
+                    [sys.executable, "-m", "ideaforge", "worker", "--quiet", "--queue", self.queue],
+                    env=self.env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                     start_new_session=True,

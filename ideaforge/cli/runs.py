@@ -215,7 +215,7 @@ def run(
     forge()  # checks Redis (one clear line if it cannot be reached) before starting anything
     # A queue of its own, so that only the workers started here (with this endpoint) serve the run.
     queue = f"ideaforge-run-{secrets.token_hex(6)}"
-    f = Ideaforge(settings.model_copy(update={"queue_name": queue}))
+    f = Ideaforge(settings)
     # SIGTERM (e.g. `timeout`, a supervisor) unwinds like SystemExit, so the cleanup below still runs
     signal.signal(signal.SIGTERM, _exit_on_signal)
     stop_model = ensure_model(settings)
@@ -224,7 +224,7 @@ def run(
     run_id: str | None = None
     try:
         pool.start()
-        run_id = f.submit(brief)
+        run_id = f.submit(brief, queue=queue)
         if fmt is OutputFormat.table:
             out.print(
                 f"run [bold]{run_id}[/]: {render.escape(brief.topic)}  ({workers} workers, queue {queue})"
@@ -261,7 +261,7 @@ def _follow_until_stopped(
         if pool.alive() == 0:
             raise IdeaforgeError(
                 f"all workers exited; run {run_id} is unfinished on queue {pool.queue} "
-                f"(serve it: IDEAFORGE_QUEUE_NAME={pool.queue} ideaforge worker)"
+                f"(serve it: ideaforge worker --queue {pool.queue})"
             )
 
     def follow(status: Any | None) -> None:
@@ -298,7 +298,7 @@ def _left_behind(f: Ideaforge, run_id: str, queue: str) -> str:
     return (
         f"run {run_id} {state.status.value} at step {state.step} (round {state.round}, {state.phase.value}) "
         f"with a cancel requested and its turn in flight abandoned; a worker on its queue finishes "
-        f"the cancel: IDEAFORGE_QUEUE_NAME={queue} ideaforge worker"
+        f"the cancel: ideaforge worker --queue {queue}"
     )
 
 

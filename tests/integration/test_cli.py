@@ -357,7 +357,7 @@ def test_a_second_ctrl_c_stops_at_once_and_says_what_is_left_behind(
     assert "Traceback" not in err
     assert f"stopped at once; left behind: run {run_id} queued at step 0 (round 1, generate)" in err, err
     assert "with a cancel requested and its turn in flight abandoned" in err
-    assert "finishes the cancel: IDEAFORGE_QUEUE_NAME=ideaforge-run-" in err
+    assert "finishes the cancel: ideaforge worker --queue ideaforge-run-" in err
     assert pids and all(_gone(pid) for pid in pids)
     state = json.loads(redis_client.get(f"ideaforge:run:{run_id}") or b"{}")
     assert state["cancel_requested"] is True and state["status"] == "queued"
