@@ -213,7 +213,8 @@ def test_a_retried_turn_keeps_what_its_first_attempt_paid_apart_and_counts_it(
 
 
 def test_unapplied_usage_counts_toward_the_token_and_cost_budgets(settings: Settings) -> None:
-    forge = Ideaforge(settings)
+    # a cost budget needs a known price (workers/admission.py): price the fake model
+    forge = Ideaforge(settings.model_copy(update={"prices": {"fake-model": (0.001, 0.002)}}))
     run_id = forge.submit({**BRIEF, "budget": {"max_tokens": 1000, "max_cost_usd": 0.5}})
     state = forge.get_run(run_id)
     state.usage["generator"] = Usage(calls=1, prompt_tokens=400, completion_tokens=100, cost_usd=0.2)
