@@ -147,7 +147,7 @@ def test_http_refuses_the_same_bad_bodies_with_422(settings: Settings, redis_cli
 
     from ideaforge.web.app import create_app
 
-    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    client = TestClient(create_app(settings), base_url="http://127.0.0.1", raise_server_exceptions=False)
     bodies = {
         f'{{"topic": "{TOPIC}", "deny": {NESTED}}}': "nested too deeply",
         '{"topic": "caf\\udce9 waste"}': "not valid Unicode",
