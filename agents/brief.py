@@ -25,13 +25,14 @@ class Strategy(StrEnum):
 
 
 class Budget(BaseModel):
-    """Hard limits; any one that is reached stops the run with its reason."""
+    """Hard limits; any one that is reached stops the run with its reason. Strict: a number must be
+    a finite number (not `true`, not "3", not Infinity or NaN); tokens a whole number."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_cost_usd: float | None = Field(default=None, gt=0)
-    max_seconds: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1, strict=True)
+    max_cost_usd: float | None = Field(default=None, gt=0, strict=True, allow_inf_nan=False)
+    max_seconds: float | None = Field(default=None, gt=0, strict=True, allow_inf_nan=False)
 
 
 def _check_text(value: str, field: str, limit: int) -> str:
@@ -43,23 +44,31 @@ def _check_text(value: str, field: str, limit: int) -> str:
     bad = [ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\t"]
     if bad:
         raise ValueError(f"{field} contains control characters ({bad[0]!r})")
+    if any(unicodedata.category(ch) == "Cs" for ch in value):  # a lone surrogate: undecodable input
+        raise ValueError(
+            f"{field} contains a character that is not valid Unicode (a byte the terminal's encoding "
+            "could not decode; use UTF-8)"
+        )
     return value
 
 
 class Brief(BaseModel):
-    """A brainstorm request. This JSON shape is the public contract for every producer."""
+    """A brainstorm request. This JSON shape is the public contract for every producer.
+
+    Strict about counts: a whole number (`true`, 2.0 or "3" is refused, not read as 1, 2 or 3).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = BRIEF_VERSION
     topic: str
     strategy: Strategy = Strategy.RESTRICT
-    rounds: int = Field(default=2, ge=1, le=20)
-    ideas_per_round: int = Field(default=3, ge=1, le=20)
+    rounds: int = Field(default=2, strict=True, ge=1, le=20)
+    ideas_per_round: int = Field(default=3, strict=True, ge=1, le=20)
     deny: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     concepts: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     model: str | None = Field(default=None, max_length=200)
-    shortlist_size: int = Field(default=5, ge=1, le=50)
+    shortlist_size: int = Field(default=5, strict=True, ge=1, le=50)
     namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     budget: Budget = Field(default_factory=Budget)
     schedule: str | None = Field(default=None, max_length=100)
@@ -93,11 +102,20 @@ class Brief(BaseModel):
         return self
 
 
+MAX_PROBLEMS_SHOWN = 5
+MAX_KEY_SHOWN = 60
+
+
 def format_validation_error(exc: ValidationError) -> str:
-    """Turn pydantic's error list into one readable line per problem, naming the field."""
+    """Turn pydantic's error list into one readable line naming each field, at most
+    MAX_PROBLEMS_SHOWN problems and field names cut to MAX_KEY_SHOWN characters (a file that is no
+    brief at all is not echoed back line by line)."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_PROBLEMS_SHOWN]:
         where = ".".join(str(p) for p in err["loc"]) or "brief"
+        if len(where) > MAX_KEY_SHOWN:
+            where = where[:MAX_KEY_SHOWN] + "…"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {where!r} (not part of the brief)"
@@ -105,6 +123,8 @@ def format_validation_error(exc: ValidationError) -> str:
             continue
         msg = msg.removeprefix("Value error, ")
         lines.append(f"{where}: {msg}")
+    if len(errors) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"and {len(errors) - MAX_PROBLEMS_SHOWN} more problems")
     return "; ".join(lines)
 
 

@@ -2,8 +2,20 @@
 
 Usage and cost are recorded per HTTP request to the model, as each response arrives: the client's
 HTTP layer calls `record_usage` (installed by `agents.models.RoleModel.create_client`), which
-charges the response's `usage` to the `CallRecord` in flight, so a re-ask after an invalid answer,
-and an answer that later fails validation, are each counted.
+reads the raw response body and charges its `usage` to the `CallRecord` in flight, so every
+response that carried usage counts, whatever the client library does with it next: a re-ask after
+an invalid answer, a repaired (fenced) answer, an answer cut off at the cap, a filtered answer, an
+error status. The same hook notes the response's `finish_reason` and reasoning text.
+
+How an answer can fail, and what happens (never raised for one call's content):
+- invalid or wrapped JSON: repaired (code fences, prose, `<think>` reasoning), else re-asked once
+  with the error;
+- `finish_reason: length`: re-asked once, shorter (fewer ideas: `agents.answer_size`); the error
+  names the setting that set the cap;
+- `finish_reason: content_filter` (or a 400 with code `content_filter`): that call fails at once,
+  its error naming `content_filter`;
+- a 400/422 that names a request parameter ("Unsupported parameter: 'temperature'"): a
+  configuration error (`ModelConfigError`) that stops the run with the endpoint's message.
 """
 
 from __future__ import annotations
@@ -28,13 +40,18 @@ from autogen_core.models import ChatCompletionClient
 from openai.types.chat import ParsedChatCompletion
 from pydantic import BaseModel, ValidationError
 
+from agents.answer_size import ideas_for_cap
 from agents.errors import ModelConfigError, ModelUnavailable
-from agents.prompts.requests import reask_request, with_schema
+from agents.prompts.markers import requested_count
+from agents.prompts.requests import reask_request, shorter_request, with_schema
 
 T = TypeVar("T", bound=BaseModel)
 
 # openai's parse() result trips a harmless pydantic serializer warning inside autogen.
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings")
+# autogen warns when an endpoint names its model otherwise than autogen's alias table (a proxy, a
+# fake, a self-hosted server): noise in every worker log, nothing to act on.
+warnings.filterwarnings("ignore", message="Resolved model mismatch")
 
 # pydantic caches parametrized generic models only weakly: once the last reference goes, the next
 # garbage collection drops the class and the next use rebuilds it (pydantic schema generation,
@@ -65,8 +82,18 @@ def pin_structured_types(schema: type[BaseModel]) -> None:
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+_THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning)>", re.IGNORECASE)
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_RECORDED_CHARS = 8000
+CONTENT_FILTER = "content_filter"
+# A 400/422 whose message says the endpoint refused one of the request's parameters.
+_PARAMETER_REFUSED = re.compile(
+    r"unsupported (?:parameter|value)|unrecognized (?:request )?argument|unknown parameter|"
+    r"extra (?:fields|inputs) (?:are )?not permitted|is not supported with this model|"
+    r"does not support",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -97,17 +124,29 @@ class RequestUsage:
     cost_usd: float | None
 
 
+@dataclass(frozen=True)
+class AnswerCap:
+    """A role's answer cap: `tokens` per answer, and `setting`, the setting that set it as a person
+    would change it (e.g. "IDEAFORGE_LOCAL_MAX_TOKENS=500"), named when an answer is cut off."""
+
+    tokens: int
+    setting: str
+
+
 @dataclass
 class CallRecord:
     """What one agent call did, for the transcript and usage accounting.
 
     `requests` holds one entry per HTTP response that reported usage (the re-ask is a second one);
-    `latency_ms` is the whole call's wall time in milliseconds.
+    `latency_ms` is the whole call's wall time in milliseconds; `temperature` None: none was sent
+    (the model's default); `endpoint`: the endpoint as `agents.models.endpoint_label` writes it;
+    `reasoning`: the model's reasoning text (`<think>` blocks, `reasoning_content`), kept apart
+    from `content`, the answer; `finish_reason`: the last response's.
     """
 
     role: str
     model: str
-    temperature: float
+    temperature: float | None
     prompt: list[dict[str, str]]
     prompt_hash: str
     latency_ms: float = 0.0
@@ -115,6 +154,9 @@ class CallRecord:
     content: str = ""
     error: str | None = None
     attempts: int = 0
+    endpoint: str | None = None
+    reasoning: str | None = None
+    finish_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -137,27 +179,41 @@ class CallRecord:
 
 @dataclass(frozen=True)
 class RoleAgent:
-    """A role bound to a live client for the duration of one job; `prices` price its requests."""
+    """A role bound to a live client for the duration of one job; `prices` price its requests.
+
+    `temperature` None: the client sends none; `endpoint`: recorded on each call; `cap`: the
+    answer cap the client sends (None: unknown, e.g. a test client).
+    """
 
     role: str
     system_prompt: str
     client: ChatCompletionClient
     model: str
-    temperature: float
+    temperature: float | None
     structured: bool
     prices: Prices
+    endpoint: str | None = None
+    cap: AnswerCap | None = None
 
 
 # The call whose HTTP responses are being counted (set by `ask_structured` for its duration; each
 # asyncio task has its own copy, so concurrent calls are counted apart).
 _IN_FLIGHT: ContextVar[tuple[CallRecord, Prices] | None] = ContextVar("ideaforge_call", default=None)
+# Told (role, request) of every response charged in the turn attempt in progress, committed or not
+# (set by the queue job around a turn: `workers.jobs`), so a turn that never commits is counted too.
+ON_CHARGE: ContextVar[Callable[[str, RequestUsage], None] | None] = ContextVar(
+    "ideaforge_charge", default=None
+)
 
 
 async def record_usage(response: httpx.Response) -> None:
-    """httpx response hook: charge a model response's `usage` to the call in flight, as it arrives.
+    """httpx response hook: note a model response on the call in flight, as it arrives.
 
-    Responses without a usage object (errors, other endpoints) and responses outside a call are
-    ignored. Never raises for the response's content.
+    Reads the raw body (whatever the client library does with it afterwards): its `usage` is
+    charged to the call (one `RequestUsage`, priced by the call's `Prices`), and its first choice's
+    `finish_reason` and reasoning text (`reasoning_content` / `reasoning` fields, `<think>` blocks
+    in the content) are kept on the `CallRecord`. Responses outside a call and bodies that are
+    not JSON are ignored; never raises for the response's content.
     """
     meter = _IN_FLIGHT.get()
     if meter is None:
@@ -167,12 +223,53 @@ async def record_usage(response: httpx.Response) -> None:
         body = response.json()
     except ValueError:
         return
-    usage = body.get("usage") if isinstance(body, dict) else None
-    if not isinstance(usage, dict):
+    if not isinstance(body, dict):
         return
     record, prices = meter
-    prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-    record.requests.append(RequestUsage(prompt, completion, prices.cost(prompt, completion)))
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+        request = RequestUsage(prompt, completion, prices.cost(prompt, completion))
+        record.requests.append(request)
+        charged = ON_CHARGE.get()
+        if charged is not None:
+            charged(record.role, request)
+    choices = body.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+    if choice is None:
+        return
+    finish = choice.get("finish_reason")
+    record.finish_reason = finish if isinstance(finish, str) else None
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        return
+    parts = [message.get(k) for k in ("reasoning_content", "reasoning")]
+    content = message.get("content")
+    if isinstance(content, str):
+        parts.append(split_reasoning(content)[0])
+    found = "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    if found:
+        record.reasoning = "\n\n".join(filter(None, [record.reasoning, found]))[:MAX_RECORDED_CHARS]
+
+
+def _count(value: object) -> int:
+    """A token count from a usage object: a non-negative int, 0 for anything else."""
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def split_reasoning(text: str) -> tuple[str | None, str]:
+    """Split a model's text into (reasoning, answer).
+
+    Reasoning models (DeepSeek R1, Qwen3, ...) write `<think>...</think>` (or `<thinking>`,
+    `<reasoning>`) before the answer; some templates open the block in the prompt, so the text
+    starts inside it and only the closing tag shows. Everything up to the last closing tag is
+    reasoning (tags removed), the rest is the answer. Text without a closing tag is all answer.
+    """
+    closes = list(_THINK_CLOSE.finditer(text))
+    if not closes:
+        return None, text
+    reasoning = _THINK_OPEN.sub("", _THINK_CLOSE.sub("", text[: closes[-1].start()])).strip()
+    return reasoning or None, text[closes[-1].end() :]
 
 
 def prompt_hash(messages: list[dict[str, str]]) -> str:
@@ -188,8 +285,9 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def parse_json_answer(text: str, schema: type[T]) -> T:
-    """Validate a text answer, repairing the usual wrapping (code fences, prose around the object)."""
-    cleaned = _FENCE.sub("", text.strip()).strip()
+    """Validate a text answer, repairing the usual wrapping: reasoning before the answer
+    (`split_reasoning`), code fences, prose around the object. Raises ValidationError."""
+    cleaned = _FENCE.sub("", split_reasoning(text)[1].strip()).strip()
     try:
         return schema.model_validate_json(cleaned)
     except ValidationError:
@@ -221,11 +319,59 @@ def _short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tuple[T | None, CallRecord]:
-    """Ask once; on an invalid answer re-ask once with the error; never raise for bad content.
+def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
+    """The `error` object of an endpoint's error response (OpenAI's shape), or {}."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body)
+    return error if isinstance(error, dict) else {}
 
-    Transient endpoint failures (after the client's own retries) raise ModelUnavailable so the
-    queue can retry the turn; a misconfigured endpoint raises ModelConfigError.
+
+def _endpoint_message(exc: openai.APIStatusError) -> str:
+    """The endpoint's own words for an error response (capped at 500 characters)."""
+    message = _error_body(exc).get("message")
+    return (message if isinstance(message, str) and message else exc.message)[:500]
+
+
+def _names_a_parameter(exc: openai.APIStatusError) -> bool:
+    """A 400/422 that refuses one of the request's parameters (not the messages)."""
+    if exc.status_code not in (400, 422):
+        return False
+    error = _error_body(exc)
+    code = str(error.get("code") or "")
+    param = error.get("param")
+    if code in ("unsupported_parameter", "unsupported_value"):
+        return True
+    if isinstance(param, str) and param and param != "messages":
+        return True
+    return bool(_PARAMETER_REFUSED.search(_endpoint_message(exc)))
+
+
+def _is_content_filter(exc: openai.APIStatusError) -> bool:
+    """Azure's refusal of a filtered prompt: a 400 whose error code is `content_filter`."""
+    return exc.status_code == 400 and str(_error_body(exc).get("code") or "") == CONTENT_FILTER
+
+
+def _truncated_error(agent: RoleAgent, record: CallRecord) -> str:
+    """The error of an answer cut off at the cap, naming the setting that set the cap."""
+    used = record.requests[-1].completion_tokens if record.requests else None
+    at = f" after {used} tokens" if used else ""
+    if agent.cap is None:
+        return f"finish_reason length: the answer was cut off{at} (the endpoint's answer limit)"
+    return (
+        f"finish_reason length: the answer was cut off{at} at the {agent.cap.tokens}-token cap "
+        f"set by {agent.cap.setting}"
+    )
+
+
+async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tuple[T | None, CallRecord]:
+    """Ask once; on an unusable answer re-ask once; never raise for one call's content.
+
+    Returns (the validated answer or None, the call's record). An invalid answer is re-asked with
+    the error; an answer cut off at the cap (`finish_reason: length`) is re-asked shorter (half as
+    many ideas for an ideas request, per `agents.answer_size.ideas_for_cap`); a filtered answer
+    (`content_filter`) fails the call at once. Transient endpoint failures (after the client's own
+    retries) raise ModelUnavailable so the queue can retry the turn; a misconfigured endpoint
+    (401/403/404, or a 400 that refuses a request parameter) raises ModelConfigError.
     """
     user_text = request if agent.structured else with_schema(request, schema.model_json_schema())
     messages = [{"role": "system", "content": agent.system_prompt}, {"role": "user", "content": user_text}]
@@ -235,6 +381,7 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
         temperature=agent.temperature,
         prompt=messages,
         prompt_hash=prompt_hash(messages),
+        endpoint=agent.endpoint,
     )
     if agent.structured:
         pin_structured_types(schema)
@@ -250,39 +397,38 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
     try:
         for attempt in (1, 2):
             record.attempts = attempt
-            try:
-                response = await assistant.on_messages(
-                    [TextMessage(content=text, source="user")], CancellationToken()
-                )
-            except (ValueError, openai.LengthFinishReasonError) as exc:  # ValidationError is a ValueError
-                repaired = _repair_rejected(exc, schema)
-                if repaired is not None:
-                    record.content = repaired.model_dump_json()
-                    record.error = None
-                    return repaired, record
-                record.error = _short_error(exc)
+            record.finish_reason = None
+            value = await _attempt(assistant, text, schema, record)
+            if value is not None:
+                record.error = None
+                return value, record
+            if record.finish_reason == CONTENT_FILTER:
+                record.error = f"{CONTENT_FILTER}: the endpoint's content filter withheld the answer"
+                return None, record
+            if record.finish_reason == "length":
+                record.error = _truncated_error(agent, record)
+                cap = agent.cap.tokens if agent.cap else None
+                asked = requested_count(request)
+                count = ideas_for_cap(cap, asked // 2) if asked else None
+                text = shorter_request(cap, count, schema.model_json_schema())
             else:
-                message = response.chat_message
-                try:
-                    if isinstance(message, StructuredMessage):
-                        value = schema.model_validate(message.content.model_dump())
-                        record.content = message.content.model_dump_json()
-                    else:
-                        raw = message.to_model_text()
-                        record.content = raw[:MAX_RECORDED_CHARS]
-                        value = parse_json_answer(raw, schema)
-                        record.content = value.model_dump_json()
-                    record.error = None
-                    return value, record
-                except ValidationError as exc:
-                    record.error = _short_error(exc)
-            text = reask_request(record.error or "invalid answer", schema.model_json_schema())
+                text = reask_request(record.error or "invalid answer", schema.model_json_schema())
         return None, record
     except openai.APIError as exc:
         if is_transient(exc):
             raise ModelUnavailable(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError | openai.NotFoundError):
             raise ModelConfigError(f"{agent.role} model {agent.model}: {_short_error(exc)}") from exc
+        if isinstance(exc, openai.APIStatusError) and _is_content_filter(exc):
+            record.error = (
+                f"{CONTENT_FILTER}: the content filter refused the request: {_endpoint_message(exc)}"
+            )
+            return None, record
+        if isinstance(exc, openai.APIStatusError) and _names_a_parameter(exc):
+            raise ModelConfigError(
+                f"{agent.role} model {agent.model} refused a request parameter (set the role's `params` "
+                f"in the agents file): {_endpoint_message(exc)}"
+            ) from exc
         record.error = _short_error(exc)
         return None, record
     except (TimeoutError, httpx.TransportError) as exc:
@@ -290,3 +436,38 @@ async def ask_structured(agent: RoleAgent, request: str, schema: type[T]) -> tup
     finally:
         _IN_FLIGHT.reset(metering)
         record.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+async def _attempt(assistant: AssistantAgent, text: str, schema: type[T], record: CallRecord) -> T | None:
+    """One request and its answer: the validated value, or None with `record.error` (and the
+    response's `finish_reason`, noted by `record_usage`) saying why."""
+    try:
+        response = await assistant.on_messages(
+            [TextMessage(content=text, source="user")], CancellationToken()
+        )
+    except openai.ContentFilterFinishReasonError:
+        record.finish_reason = CONTENT_FILTER
+        return None
+    except openai.LengthFinishReasonError:
+        record.finish_reason = "length"
+        return None
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        repaired = _repair_rejected(exc, schema)
+        if repaired is not None:
+            record.content = repaired.model_dump_json()
+            return repaired
+        record.error = _short_error(exc)
+        return None
+    message = response.chat_message
+    try:
+        if isinstance(message, StructuredMessage):
+            value = schema.model_validate(message.content.model_dump())
+        else:
+            raw = message.to_model_text()
+            record.content = raw[:MAX_RECORDED_CHARS]
+            value = parse_json_answer(raw, schema)
+    except ValidationError as exc:
+        record.error = _short_error(exc)
+        return None
+    record.content = value.model_dump_json()
+    return value

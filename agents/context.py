@@ -72,11 +72,10 @@ class EventLog:
         """Record an agent call and charge each of its HTTP requests' tokens and cost to the role.
 
         `Usage.calls` counts agent calls (transcript lines); tokens and cost sum over requests, a
-        request with an unknown price counting in `unpriced_calls`. The first unpriced request of a
-        run with a cost budget says, once, that the budget cannot stop it.
+        request with an unknown price counting in `unpriced_calls` (a run with a cost budget has
+        none: workers/pricing.py refuses a model without a known price on it).
         """
         s = self.state
-        priced_before = s.cost_usd is not None
         usage = s.usage_for(record.role)
         usage.calls += 1
         if not record.ok:
@@ -92,6 +91,7 @@ class EventLog:
             role=record.role,
             kind="turn" if record.ok else "error",
             model=record.model,
+            endpoint=record.endpoint,
             temperature=record.temperature,
             prompt_hash=record.prompt_hash,
             prompt=record.prompt,
@@ -101,11 +101,5 @@ class EventLog:
             cost_usd=record.cost_usd,
             idea_id=idea_id,
             content=record.content if record.ok else f"FAILED: {record.error}",
+            reasoning=record.reasoning,
         )
-        budget = s.brief.budget.max_cost_usd
-        if priced_before and s.cost_usd is None and budget is not None:
-            self.system(
-                f"cost unknown: {record.role} model {record.model} has no configured price, so the "
-                f"${budget:.4f} cost budget cannot stop this run (set the prompt/completion prices)",
-                kind="error",
-            )

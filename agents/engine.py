@@ -38,7 +38,7 @@ def pending_stop(state: RunState, now: float) -> tuple[StopReason, str] | None:
         return StopReason.CANCELLED, "cancelled by a person"
     if budget.max_tokens is not None and state.total_tokens >= budget.max_tokens:
         return StopReason.TOKEN_BUDGET, f"{state.total_tokens} tokens used of {budget.max_tokens}"
-    cost = state.cost_usd  # None (unknown) cannot trip the budget; `EventLog.call` says so once
+    cost = state.cost_usd  # never None under a cost budget: workers/pricing.py refuses unpriced models
     if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
         return StopReason.COST_BUDGET, f"${cost:.4f} spent of ${budget.max_cost_usd:.4f}"
     if budget.max_seconds is not None and state.started_at is not None:
@@ -89,8 +89,29 @@ def fail(state: RunState, detail: str, now: float) -> StepOutcome:
     return StepOutcome(new, log.events)
 
 
+def no_usable_answer(events: list[TranscriptEvent]) -> str | None:
+    """The reason a phase failed when its model calls gave no usable answer at all, else None.
+
+    `events` are one step's transcript events; the model calls among them are the events of an
+    agent role (not "system"). None when the step made no call or at least one call answered; else
+    a line naming the role, how many calls failed and the first call's error as the model gave it.
+    """
+    calls = [e for e in events if e.role != "system"]
+    if not calls or any(e.kind != "error" for e in calls):
+        return None
+    first = calls[0].content.removeprefix("FAILED: ")
+    count = f"all {len(calls)} {calls[0].role} calls" if len(calls) > 1 else f"the {calls[0].role} call"
+    return f"{calls[0].phase}: no usable answer ({count} failed): {first}"
+
+
 async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
-    """Run the state's current phase (or stop it) and return the state for step + 1."""
+    """Run the state's current phase (or stop it) and return the state for step + 1.
+
+    Two rules hold for every phase: a phase whose model calls all failed ends the run `failed`
+    (stop reason `error`) with the model's error as the detail, keeping the step's events and
+    usage; and every step leaves at least one transcript event, so a run's steps are contiguous.
+    Raises what the phase raises (a RetryableError such as ModelUnavailable to retry the step).
+    """
     new = working_copy(state)
     now = ctx.clock()
     log = EventLog(new, ctx.clock)
@@ -108,7 +129,14 @@ async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
             raise ValueError(f"phase {new.phase} has no handler")
         await spec.handler(new, ctx, log)
         assert spec.next is not None
-        new.phase = spec.next
+        if not log.events:  # stamped with the phase that ran, before the phase moves on
+            log.system(f"{new.phase.value}: nothing to do this round")
+        failure = no_usable_answer(log.events)
+        if failure is not None:
+            new.errors.append(failure)
+            finish(new, StopReason.ERROR, failure, now, log)
+        else:
+            new.phase = spec.next
     new.step += 1
     new.updated_at = ctx.clock()
     return StepOutcome(new, log.events)

@@ -175,6 +175,11 @@ class RunState(BaseModel):
     concept_pairs: list[list[str]] = Field(default_factory=list)
     new_idea_ids: list[str] = Field(default_factory=list)  # generated, not yet through the filter
     usage: dict[str, Usage] = Field(default_factory=dict)
+    # charged but not applied: tokens and cost the endpoint billed for requests of turn attempts that
+    # never committed (a crash, a timeout, a retried turn, a lost compare-and-set), per role; counted
+    # toward the budget, kept apart from `usage` (which the committed calls charged)
+    unapplied: dict[str, Usage] = Field(default_factory=dict)
+    queue: str | None = None  # the RQ queue its turns go on (None: the configured default)
     rounds: list[RoundStats] = Field(default_factory=list)
     cancel_requested: bool = False
     stop_reason: StopReason | None = None
@@ -199,14 +204,17 @@ class RunState(BaseModel):
 
     @property
     def total_tokens(self) -> int:
-        return sum(u.total_tokens for u in self.usage.values())
+        """Tokens the endpoint charged so far: the committed calls' and the unapplied ones."""
+        return sum(u.total_tokens for u in (*self.usage.values(), *self.unapplied.values()))
 
     @property
     def cost_usd(self) -> float | None:
-        """USD spent so far; None (unknown) when any request's price was unknown."""
-        if any(u.unpriced_calls for u in self.usage.values()):
+        """USD spent so far, unapplied requests included; None (unknown) when any request's price
+        was unknown."""
+        spent = (*self.usage.values(), *self.unapplied.values())
+        if any(u.unpriced_calls for u in spent):
             return None
-        return sum(u.cost_usd for u in self.usage.values())
+        return sum(u.cost_usd for u in spent)
 
     def round_stats(self, round_no: int) -> RoundStats:
         for stats in self.rounds:
@@ -227,7 +235,8 @@ class TranscriptEvent(BaseModel):
     role: str  # generator | skeptic | judge | system
     kind: Literal["turn", "system", "error"] = "turn"
     model: str | None = None
-    temperature: float | None = None
+    endpoint: str | None = None  # scheme://host:port/path of the model endpoint (never a key)
+    temperature: float | None = None  # None: none sent (the model's default), or no call
     prompt_hash: str | None = None
     prompt: list[dict[str, str]] | None = None
     latency_ms: float | None = None
@@ -236,6 +245,7 @@ class TranscriptEvent(BaseModel):
     cost_usd: float | None = None  # USD over the call's requests; None: unknown price (or no call)
     idea_id: str | None = None
     content: str
+    reasoning: str | None = None  # the model's reasoning before its answer (`<think>`), apart from it
     ts: float
 
 

@@ -2,7 +2,8 @@
 
 After the Judge's absolute scores, up to `matches_per_round` pairs of candidates (alive, scored, not
 fatal) are drawn by `pair_for_round` (new ideas and close ratings first, at most `max_per_idea`
-matches per idea per round, pairs already played avoided). Each match is asked twice, concurrently
+matches per idea per round, never a pair already played in the run: `Idea.opponents` holds them, so
+late rounds may play fewer matches, or none). Each match is asked twice, concurrently
 and bounded by `ctx.max_concurrency`, with the ideas in both orders; `combine_verdicts` cancels the
 position bias and `apply_match` updates both ratings (K = `k`). Every answer and every result is a
 transcript event. A match whose calls all fail is skipped (logged), never failing the turn.

@@ -1,4 +1,6 @@
-"""What each phase does. Each handler mutates the (copied) state and logs its events."""
+"""What each phase does. Each handler mutates the (copied) state and logs its events; a phase whose
+model calls all failed, or that had nothing to do, needs no code of its own: `engine.run_step` fails
+the run, or records that the step had nothing to do."""
 
 from __future__ import annotations
 
@@ -43,8 +45,7 @@ async def derive_deny(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     )
     log.call(record)
     if answer is None:
-        log.system("could not derive the common answers; going on without a derived deny-list", kind="error")
-        return
+        return  # the engine fails the run: its one call gave no usable answer
     state.deny = _dedupe([*state.deny, *answer.common_answers], MAX_DENY_ITEMS)
 
 
@@ -54,9 +55,7 @@ async def pose_questions(state: RunState, ctx: TurnContext, log: EventLog) -> No
     )
     log.call(record)
     if answer is None:
-        state.questions = [prompts.fallback_question(state)]
-        log.system("could not pose questions; using a generic one", kind="error")
-        return
+        return  # the engine fails the run: its one call gave no usable answer
     state.questions = _dedupe(answer.questions, 40)
 
 
@@ -66,20 +65,20 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
     )
     log.call(record)
     if answer is None:
-        log.system("could not pair concepts; the Generator will mix freely", kind="error")
-        return
+        return  # the engine fails the run: its one call gave no usable answer
     state.concept_pairs = [[p.first[:200], p.second[:200]] for p in answer.pairs][:20]
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    agent = ctx.agents["generator"]
+    cap = agent.cap.tokens if agent.cap else None
     answer, record = await ask_structured(
-        ctx.agents["generator"], prompts.generate_request(state, ctx.elo_min_matches), IdeaBatch
+        agent, prompts.generate_request(state, ctx.elo_min_matches, cap), IdeaBatch
     )
     log.call(record)
     stats = state.round_stats(state.round)
     if answer is None:
-        state.errors.append(f"round {state.round}: generator answer unusable: {record.error}")
-        return
+        return  # the engine fails the run: its one call gave no usable answer
     known_ids = {i.id for i in state.ideas}
     for draft in answer.ideas[: state.brief.ideas_per_round]:
         parents = [p for p in draft.builds_on if p in known_ids]
@@ -174,17 +173,15 @@ async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
 
 
 async def judge(state: RunState, ctx: TurnContext, log: EventLog) -> None:
-    targets = [i for i in state.alive_ideas() if i.score is None]
+    # an idea whose critique failed waits for it (the Skeptic tries again next round) before the Judge
+    targets = [i for i in state.alive_ideas() if i.score is None and i.critique is not None]
     await _per_idea(state, ctx, log, targets, "judge", prompts.judge_request, ScoreAnswer, _apply_score)
 
 
 async def rank(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     """Pairwise matches among the survivors (the Elo tournament), when one is configured."""
-    before = len(log.events)
     if ctx.tournament is not None:
         await ctx.tournament(state, ctx, log)
-    if len(log.events) == before:  # every step leaves a trace, so transcript steps stay contiguous
-        log.system("no ranking matches this round" if ctx.tournament else "ranking matches are off")
 
 
 Handler = Callable[[RunState, TurnContext, EventLog], Awaitable[None]]

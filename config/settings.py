@@ -13,13 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
+
+from agents.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_AGENTS_FILE = CONFIG_DIR / "agents.yaml"
@@ -28,6 +32,9 @@ DEFAULT_SCHEDULES_FILE = CONFIG_DIR / "schedules.yaml"
 
 Cosine = Annotated[float, Field(gt=0.0, le=1.0)]
 """A cosine-similarity threshold, in (0, 1]."""
+
+Price = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+"""USD per 1,000 tokens: finite, 0 or more."""
 
 
 def check_band(low: float, high: float, low_name: str = "low", high_name: str = "high") -> None:
@@ -71,6 +78,11 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = 1.0
     worker_dead_after_s: int = 5
     recovery_interval_s: float = 2.0
+    # The reconcile sweep (same thread, same period): a run not stopped whose next turn is on no
+    # queue, registry or scheduled set `reconcile_grace_s` after its last change gets the turn
+    # enqueued again; a retry due for `reconcile_overdue_s` that RQ's scheduler has not moved is moved.
+    reconcile_grace_s: float = 5.0
+    reconcile_overdue_s: float = 2.0
 
     # --- Models ------------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(
@@ -98,12 +110,15 @@ class Settings(BaseSettings):
         description="model calls in flight in one turn (per-idea calls, Elo matches, same-idea "
         "questions); 8 keeps a K=8 critique/judge phase at ~1 latency",
     )
-    # Prices of a hosted endpoint, for each request's cost and the cost budget; unset = unknown (a
-    # run's cost is then reported as unknown, never as 0). The embedded local model always costs 0.
-    prompt_price_per_1k: float | None = Field(default=None, ge=0.0, description="USD per 1,000 prompt tokens")
-    completion_price_per_1k: float | None = Field(
-        default=None, ge=0.0, description="USD per 1,000 completion tokens"
+    # Prices, for each request's cost and the cost budget (workers/pricing.py decides, first to
+    # last): a model's own entry in `prices`, these two for every hosted model, the genai-prices
+    # table, else unknown (a run's cost is then reported as unknown, never as 0; a brief with a cost
+    # budget is refused). The embedded local model always costs 0.
+    prices: dict[str, tuple[Price, Price]] = Field(
+        default={}, description="model -> [USD per 1,000 prompt tokens, per 1,000 completion tokens] (JSON)"
     )
+    prompt_price_per_1k: Price | None = Field(default=None, description="USD per 1,000 prompt tokens")
+    completion_price_per_1k: Price | None = Field(default=None, description="USD per 1,000 completion tokens")
 
     # --- Embedded local model (used when no endpoint is configured) ----------------------------
     local_model: str = "qwen2.5-coder-1.5b"
@@ -130,6 +145,10 @@ class Settings(BaseSettings):
     embedder: Literal["local", "openai"] = "local"  # local: offline MiniLM (ONNX); openai: the API
     embedding_model: str = "text-embedding-3-small"  # for embedder=openai (same endpoint and key)
     embedding_dim: int = Field(default=1536, ge=1)
+    # for embedder=openai: the model embeds every language in one space (text-embedding-3-* does), so
+    # a cosine over the drop threshold drops non-English ideas too; false: only English pairs are
+    # dropped unasked, the rest go to the Judge (as always with the English-only local MiniLM)
+    embedding_multilingual: bool = True
     embedder_threads: int = Field(default=1, ge=1, le=64)  # onnxruntime threads per worker process
     # Cosine bands (calibrated by `python -m benchmarks.novelty_calibration`): >= high drops a new
     # idea, [low, high) asks the Judge "same idea?", < low keeps it.
@@ -205,6 +224,49 @@ class Settings(BaseSettings):
         return value if isinstance(value, str) and value else None
 
 
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    return "IDEAFORGE_" + "_".join(str(p) for p in loc).upper() if loc else "settings"
+
+
+def _check_config_file() -> None:
+    """A named config file must exist, parse as a YAML mapping and hold only known settings."""
+    path = _yaml_config_file()
+    if path is None:
+        return
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise ConfigError(f"config file {path} (IDEAFORGE_CONFIG) cannot be read: {reason}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"config file {path} is not valid YAML{where}") from None
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings")
+    known = set(Settings.model_fields) | {
+        alias
+        for field in Settings.model_fields.values()
+        for alias in getattr(field.validation_alias, "choices", ()) or ()
+        if isinstance(alias, str)
+    }
+    unknown = sorted(str(k) for k in raw if str(k) not in known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown settings {', '.join(unknown[:10])}")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings (cached). Raises ConfigError, one line naming the setting and never
+    its value, for a value that does not parse or fails its check, and for a config file
+    (IDEAFORGE_CONFIG or ./ideaforge.yaml) that is missing, not YAML, or names unknown settings."""
+    _check_config_file()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [f"{_setting_name(e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+    except SettingsError as exc:  # a list/dict setting whose value is not JSON
+        raise ConfigError(f"invalid settings: {str(exc).splitlines()[0]} (give it as JSON)") from None

@@ -40,6 +40,8 @@ def read_brief_file(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InvalidBrief(f"brief file {path} is not valid YAML/JSON: {_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise InvalidBrief(f"brief file {path} is nested too deeply to be a brief") from None
     if not isinstance(data, dict):
         raise InvalidBrief(
             f"brief file {path} must hold a mapping of brief fields, not {type(data).__name__}"

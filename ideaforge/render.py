@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +24,19 @@ from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
 
 __all__ = ["escape"]
+
+# C0 and C1 controls but tab and newline (ESC starts CSI/OSC sequences; 0x9b is an 8-bit CSI), DEL,
+# and the bidirectional overrides that reorder what a terminal shows
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Model (or other untrusted) text made safe for a terminal: each control character but tab
+    and newline is written as its escape (`\\x1b`, `\\u202e`), so an `ESC[2J` in a title cannot
+    clear the screen and an OSC sequence cannot retitle the window. Rich markup is a separate
+    matter: pass the result through `escape` where the line is printed with markup."""
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
+
 
 ROLE_STYLES = {"generator": "bold magenta", "skeptic": "bold yellow", "judge": "bold cyan", "system": "dim"}
 
@@ -52,6 +67,7 @@ def run_summary(state: RunState) -> dict[str, Any]:
         "ideas_dropped": len(state.ideas) - len(state.alive_ideas()),
         "tokens": state.total_tokens,
         "tokens_by_role": {role: u.total_tokens for role, u in state.usage.items()},
+        "cost_usd": None if state.cost_usd is None else round(state.cost_usd, 6),  # None: unknown
         "stop_reason": state.stop_reason.value if state.stop_reason else None,
         "stop_detail": state.stop_detail,
         "schedule": state.brief.schedule,
@@ -59,10 +75,15 @@ def run_summary(state: RunState) -> dict[str, Any]:
     }
 
 
+def usd(cost: float | None) -> str:
+    """A cost in USD for people: "$0.0123", or "unknown" when some model request had no known price."""
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
 def runs_table(states: list[RunState]) -> Table:
     table = Table(title="ideaforge runs", header_style="bold")
-    for col in ("id", "topic", "status", "round/phase", "alive", "tokens", "age"):
-        table.add_column(col, justify="right" if col in ("alive", "tokens") else "left")
+    for col in ("id", "topic", "status", "round/phase", "alive", "tokens", "cost", "age"):
+        table.add_column(col, justify="right" if col in ("alive", "tokens", "cost") else "left")
     for s in states:
         table.add_row(
             s.run_id,
@@ -71,6 +92,7 @@ def runs_table(states: list[RunState]) -> Table:
             f"{s.round}/{s.brief.rounds} {s.phase.value}",
             str(len(s.alive_ideas())),
             str(s.total_tokens),
+            usd(s.cost_usd),
             age(s.created_at),
         )
     return table
@@ -119,7 +141,7 @@ def event_line(event: TranscriptEvent) -> Text:
             f" {event.latency_ms / 1000:5.1f}s {event.prompt_tokens}→{event.completion_tokens} tok",
             style="dim",
         )
-    summary = _content_summary(event)
+    summary = clean(_content_summary(event))
     line.append("  ")
     line.append(summary[:220], style="red" if event.kind == "error" else "")
     return line
@@ -141,11 +163,11 @@ def shortlist_table(shortlist: Shortlist) -> Table:
     for e in shortlist.ideas:
         table.add_row(
             str(e.rank),
-            Text.assemble((e.title, "bold"), "\n", e.summary),
+            Text.assemble((clean(e.title), "bold"), "\n", clean(e.summary)),
             str(e.novelty),
             str(e.feasibility),
             f"{e.elo:.0f}",
-            Text.assemble(e.rationale, "\n", ("Objection: ", "yellow"), e.objection or "—"),
+            Text.assemble(clean(e.rationale), "\n", ("Objection: ", "yellow"), clean(e.objection or "—")),
         )
     return table
 
@@ -172,4 +194,31 @@ def shortlist_markdown(shortlist: Shortlist) -> str:
             f"- **Skeptic's main objection:** {e.objection or '—'}",
             "",
         ]
-    return "\n".join(lines)
+    return clean("\n".join(lines))
+
+
+def outcome_line(state: RunState, shortlist: Shortlist | None) -> str:
+    """One plain line (no markup; model text cleaned) on how a stopped run ended: its status, stop
+    reason and detail, and when its shortlist is empty, why no idea is on it."""
+    reason = state.stop_reason.value if state.stop_reason else "not stopped"
+    line = f"run {state.run_id} {state.status.value} ({reason}: {clean(state.stop_detail or '')})"
+    if shortlist is not None and not shortlist.ideas:
+        line += f"; {empty_shortlist_reason(state)}"
+    return line
+
+
+def empty_shortlist_reason(state: RunState) -> str:
+    """Why a run has no idea to shortlist, from its pool: none generated, or how many were dropped
+    (by kind: duplicate, fatal flaw, ...) and how many stayed unscored (with the first failure)."""
+    if not state.ideas:
+        return "no idea was generated"
+    dropped = Counter((i.dropped or "").split(":", 1)[0] for i in state.ideas if not i.alive)
+    unscored = [i for i in state.ideas if i.alive and i.score is None]
+    parts = [f"{len(state.ideas)} generated"]
+    if dropped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in dropped.most_common())
+        parts.append(f"{sum(dropped.values())} dropped ({kinds})")
+    if unscored:
+        failure = next((i.failure for i in unscored if i.failure), None)
+        parts.append(f"{len(unscored)} never scored" + (f" ({clean(failure)})" if failure else ""))
+    return "no idea made the shortlist: " + ", ".join(parts)

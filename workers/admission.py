@@ -7,8 +7,10 @@ to every brief from the CLI, the HTTP API, the Python API and the queue intake j
 - `model` overrides the operator's models for all three roles, so a brief may name only a model
   the operator allows: one the roles are configured with (`IDEAFORGE_MODEL`, the per-role
   `IDEAFORGE_<ROLE>_MODEL`, `agents.yaml`) or one listed in `IDEAFORGE_BRIEF_MODELS` (a JSON list).
+- `budget.max_cost_usd` needs a known price for every role's model, as the submitter's settings
+  resolve them (workers/pricing.py): a budget nothing can count against is refused, not ignored.
 
-Both raise InvalidBrief, which every front door reports like any other invalid brief.
+All raise InvalidBrief, which every front door reports like any other invalid brief.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from agents.brief import Brief
 from agents.errors import InvalidBrief
 from config.agents import load_agents_config
 from config.settings import Settings
+from workers.pricing import check_cost_budget_at_submit
 
 SCHEDULER_FIELDS = ("schedule", "schedule_slot")
 
@@ -31,7 +34,8 @@ def allowed_brief_models(settings: Settings) -> frozenset[str]:
 
 
 def check_public_brief(brief: Brief, settings: Settings) -> None:
-    """Raise InvalidBrief when `brief` sets a scheduler-only field or a model the operator does not allow."""
+    """Raise InvalidBrief when `brief` sets a scheduler-only field or a model the operator does not
+    allow, or has a cost budget that a model without a known price could not keep."""
     taken = [name for name in SCHEDULER_FIELDS if getattr(brief, name) is not None]
     if taken:
         raise InvalidBrief(
@@ -45,6 +49,7 @@ def check_public_brief(brief: Brief, settings: Settings) -> None:
                 f"model: {brief.model!r} is not a model this server lets a brief choose "
                 f"(allowed: {', '.join(sorted(allowed))}); operators list more in IDEAFORGE_BRIEF_MODELS"
             )
+    check_cost_budget_at_submit(brief, settings)
 
 
 def check_scheduled_brief(brief: Brief) -> None:

@@ -52,6 +52,7 @@ class MetricsSnapshot:
 
 if TYPE_CHECKING:
     from workers.digest.build import Digest
+    from workers.recovery import Resumed
     from workers.schedules.firing import Fired
     from workers.schedules.model import ScheduleSpec
     from workers.store.ledger import IdeaLedger, LedgerEntry
@@ -78,9 +79,11 @@ class Ideaforge:
         check(self.settings.redis_url)
 
     # --- runs ----------------------------------------------------------------------------------
-    def submit(self, brief: Brief | dict[str, Any]) -> str:
-        """Validate, store and enqueue the first turn atomically; return the run id."""
-        return self.submitter.submit(brief)
+    def submit(self, brief: Brief | dict[str, Any], *, queue: str | None = None) -> str:
+        """Validate, store and enqueue the first turn atomically; return the run id. Every turn of
+        the run goes on `queue` (default `settings.queue_name`): only workers on that queue serve it
+        (`run_worker(queue=...)`). Raises InvalidBrief, InvalidPayload for a malformed queue name."""
+        return self.submitter.submit(brief, queue=queue)
 
     def get_run(self, run_id: str) -> RunState:
         """The run's current state (RunNotFound if none)."""
@@ -292,9 +295,25 @@ class Ideaforge:
 
         run_scheduler(self.settings, name=name)
 
-    def run_worker(self, *, burst: bool = False, simple: bool = False) -> bool:
-        """Run an RQ worker on the turn queue in this process until stopped (with `burst`, until the
-        queue is empty; with `simple`, jobs run in this process, no fork). Returns RQ's result."""
+    def run_worker(self, *, burst: bool = False, simple: bool = False, queue: str | None = None) -> bool:
+        """Run an RQ worker in this process until stopped, on turn queue `queue` (default
+        `settings.queue_name`): it serves the runs submitted there (with `burst`, until the queue is
+        empty; with `simple`, jobs run in this process, no fork). The worker always runs its own
+        scheduler (retries with an interval). Returns RQ's result. Raises InvalidPayload for a
+        malformed queue name."""
+        from workers.queue import check_queue_name
         from workers.worker import run_worker
 
-        return run_worker(self.settings, burst=burst, simple=simple)
+        settings = self.settings
+        if queue is not None:
+            settings = settings.model_copy(update={"queue_name": check_queue_name(queue)})
+        return run_worker(settings, burst=burst, simple=simple)
+
+    def resume(self, run_id: str) -> Resumed:
+        """Put a stranded run's next turn back on its queue now (a no-op when it waits or runs there
+        already; a retry waiting for its interval runs now). Returns what was found and done
+        (`run_id`, `step`, `queue`, `where`: "queued" / "started" / "deferred", None = enqueued
+        now). Raises RunNotFound, RunAlreadyFinished for a stopped run."""
+        from workers.recovery import resume_run
+
+        return resume_run(self.client, self.settings, run_id)

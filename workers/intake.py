@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rq import get_current_job
+
 from agents.brief import parse_brief
 from config.settings import get_settings
 from workers.submit import Submitter
 
 
 def submit_brief(brief: Any) -> str:
-    """Validate and submit; returns the new run id (the job's JSON result)."""
-    return Submitter.from_settings(get_settings()).submit(parse_brief(brief))
+    """Validate and submit on the queue this job came from (its turns go there too); returns the new
+    run id (the job's JSON result)."""
+    job = get_current_job()
+    queue = job.origin if job is not None else None
+    return Submitter.from_settings(get_settings()).submit(parse_brief(brief), queue=queue)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
+import redis
 import structlog
 from rq.job import Job
 
+from agents.calls import ON_CHARGE, RequestUsage
 from agents.engine import StepOutcome, fail, run_step
 from agents.errors import InvalidPayload, RetryableError, TerminalError
 from agents.ids import is_run_id
@@ -21,7 +24,7 @@ from agents.state import Phase
 from config.logging import bind_turn, configure_logging
 from config.settings import Settings, get_settings
 from workers.novelty import ledger_index
-from workers.queue import enqueue_turn, make_queue
+from workers.queue import enqueue_turn, run_queue
 from workers.runtime import turn_context
 from workers.stopped import on_run_stopped
 from workers.store.runs import RunStore
@@ -39,8 +42,8 @@ def _check_args(run_id: Any, step: Any) -> tuple[str, int]:
 
 def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome) -> bool:
     """Commit the turn (CAS, with the next enqueue); if it stopped the run, the end-of-run work."""
-    queue = make_queue(store.r, settings)
     state = outcome.state
+    queue = run_queue(store.r, settings, state)
     applied = store.commit_turn(
         step,
         state,
@@ -50,6 +53,33 @@ def _commit(store: RunStore, settings: Settings, step: int, outcome: StepOutcome
     if applied and state.terminal:
         on_run_stopped(settings, store, state)
     return applied
+
+
+def _charger(store: RunStore, run_id: str) -> Callable[[str, RequestUsage], None]:
+    """Counts each request of this turn attempt in the run's charged usage as its response arrives
+    (so a crash, a timeout or a lost CAS keeps it: `RunState.unapplied`); never raises."""
+
+    def charge(role: str, request: RequestUsage) -> None:
+        try:
+            store.charge(run_id, role, request.prompt_tokens, request.completion_tokens, request.cost_usd)
+        except redis.RedisError as exc:
+            log.warning(
+                "usage.uncounted",
+                role=role,
+                tokens=request.prompt_tokens + request.completion_tokens,
+                error=str(exc),
+            )
+
+    return charge
+
+
+def _settle(store: RunStore, run_id: str) -> None:
+    """After an attempt that did not commit: store what it charged as the run's unapplied usage
+    (best effort; the next commit of the run recomputes it anyway)."""
+    try:
+        store.settle_unapplied(run_id)
+    except (redis.RedisError, TerminalError) as exc:
+        log.warning("usage.unsettled", error=str(exc))
 
 
 def take_turn(run_id: str, step: int) -> dict[str, Any]:
@@ -75,14 +105,24 @@ def take_turn(run_id: str, step: int) -> dict[str, Any]:
         async with turn_context(settings, state.brief, index) as ctx:
             return await run_step(state, ctx)
 
+    state.unapplied = store.unapplied(state)  # attempts that crashed count toward the budget now
+    charging = ON_CHARGE.set(_charger(store, run_id))
     try:
         outcome = asyncio.run(advance())
     except RetryableError:
+        _settle(store, run_id)
         raise  # RQ retries the job with backoff; on_turn_failure handles the last failure
     except TerminalError as exc:
         log.error("turn.failed", error=str(exc))
         outcome = fail(state, f"{type(exc).__name__}: {exc}", time.time())
+    except BaseException:  # a job timeout, a bug: what the attempt was charged still counts
+        _settle(store, run_id)
+        raise
+    finally:
+        ON_CHARGE.reset(charging)
     applied = _commit(store, settings, step, outcome)
+    if not applied:  # another attempt committed this step first: ours was paid for, not applied
+        _settle(store, run_id)
     new = outcome.state
     calls = [e for e in outcome.events if e.role != "system"]
     log.info(

@@ -39,6 +39,7 @@ def _embedder_key(settings: Settings) -> tuple[str, ...]:
             "openai",
             settings.embedding_model,
             str(settings.embedding_dim),
+            str(settings.embedding_multilingual),
             settings.openai_base_url or "",
         )
     return ("local", str(settings.embedder_threads))
@@ -58,6 +59,7 @@ def get_embedder(settings: Settings) -> Embedder:
                 base_url=settings.openai_base_url,
                 timeout_s=settings.model_timeout_s,
                 max_retries=settings.model_max_retries,
+                multilingual=settings.embedding_multilingual,
             )
         else:
             embedder = LocalMiniLMEmbedder(threads=settings.embedder_threads)

@@ -10,20 +10,41 @@ from rq import Callback, Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from agents.errors import InvalidPayload
+from agents.state import RunState
 from config.settings import Settings
 from workers.gate import ON_TURN_FAILURE, TAKE_TURN, GatedJob
 
 _TURN_JOB_ID = re.compile(r"^turn-([A-Za-z0-9-]{1,64})-(\d{1,9})$")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
 
-def make_queue(client: redis.Redis, settings: Settings) -> Queue:
+def check_queue_name(name: str) -> str:
+    """`name` if it can name a turn queue (1-100 of letters, digits and `._:-`, starting with a
+    letter or digit); raises InvalidPayload otherwise."""
+    if not isinstance(name, str) or not _QUEUE_NAME.match(name):
+        raise InvalidPayload(
+            f"a queue name is 1-100 letters, digits, '.', '_', ':' or '-' (starting with a letter or "
+            f"digit), got {name!r}"
+        )
+    return name
+
+
+def make_queue(client: redis.Redis, settings: Settings, name: str | None = None) -> Queue:
+    """The RQ turn queue `name` (default `settings.queue_name`), JSON payloads, gated jobs."""
     return Queue(
-        settings.queue_name,
+        name or settings.queue_name,
         connection=client,
         serializer=JSONSerializer,
         job_class=GatedJob,
         default_timeout=settings.job_timeout_s,
     )
+
+
+def run_queue(client: redis.Redis, settings: Settings, state: RunState) -> Queue:
+    """The queue every turn of `state`'s run goes on: the one it was submitted to (`state.queue`;
+    the configured default for a run stored before runs had their own)."""
+    return make_queue(client, settings, state.queue)
 
 
 def turn_retry(settings: Settings) -> Retry | None:

@@ -21,6 +21,7 @@ from agents.tournament import EloTournament
 from config.agents import AgentsConfig, load_agents_config
 from config.settings import Settings
 from workers.novelty import get_embedder
+from workers.pricing import check_cost_budget_in_turn, role_prices
 
 
 @lru_cache(maxsize=8)
@@ -42,7 +43,8 @@ def warm_turn_context(settings: Settings) -> None:
     so that each work horse inherits them instead of parsing the YAML again. Never raises."""
     with contextlib.suppress(Exception):
         cfg = agents_config(settings)
-        resolve_role_models(settings, cfg)
+        for role_model in resolve_role_models(settings, cfg).values():
+            role_prices(settings, role_model)  # loads the price table once
 
 
 class LazyAgents(Mapping[str, RoleAgent]):
@@ -58,18 +60,9 @@ class LazyAgents(Mapping[str, RoleAgent]):
 
     def __getitem__(self, role: str) -> RoleAgent:
         if role not in self._agents:
-            rm = self._models[role]
-            client = rm.create_client()
-            self._clients.append(client)
-            self._agents[role] = RoleAgent(
-                role=role,
-                system_prompt=rm.system_prompt,
-                client=client,
-                model=rm.model,
-                temperature=rm.temperature,
-                structured=rm.structured,
-                prices=self._prices[role],
-            )
+            agent = self._models[role].role_agent(self._prices[role])
+            self._clients.append(agent.client)
+            self._agents[role] = agent
         return self._agents[role]
 
     def __iter__(self) -> Iterator[str]:
@@ -97,23 +90,18 @@ def novelty_filter(settings: Settings, ledger_index: VectorIndex | None = None) 
     )
 
 
-def role_prices(settings: Settings, role_model: RoleModel) -> Prices:
-    """The one place prices are built: the embedded local model costs 0; a hosted endpoint costs the
-    configured prices, unknown (None) where none is set."""
-    if role_model.local:
-        return Prices(0.0, 0.0)
-    return Prices(settings.prompt_price_per_1k, settings.completion_price_per_1k)
-
-
 @asynccontextmanager
 async def turn_context(
     settings: Settings, brief: Brief, ledger_index: VectorIndex | None = None
 ) -> AsyncIterator[TurnContext]:
     """Clients live for one job and are closed at its end (module-level clients break on a second
     `asyncio.run()` in the same process). `ledger_index` (the brief's ledger namespace, loaded by the
-    job for the filter phase only) is what the novelty filter compares new ideas with besides the run."""
+    job for the filter phase only) is what the novelty filter compares new ideas with besides the run.
+    Raises ModelConfigError when the brief has a cost budget and a role's model has no known price
+    (workers/pricing.py), so that the run ends `failed` before a request is paid."""
     cfg = agents_config(settings)
     role_models = resolve_role_models(settings, cfg, brief.model)
+    check_cost_budget_in_turn(brief, settings, role_models)
     agents = LazyAgents(
         role_models,
         {role: role_prices(settings, rm) for role, rm in role_models.items()},

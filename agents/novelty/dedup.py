@@ -1,7 +1,9 @@
 """Dedup and novelty in code: each new idea against the run, the deny-list, the ledger and prior art.
 
 Policy (two thresholds, calibrated by `python -m benchmarks.novelty_calibration`):
-- cosine >= `high`: dropped automatically as a duplicate of its nearest neighbour;
+- cosine >= `high`: dropped automatically as a duplicate of its nearest neighbour, if both texts are
+  English or the embedder is multilingual (`agents/novelty/language.py` says why); otherwise the Judge
+  is asked, as in the band;
 - `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`agents/prompts/judging.py`);
 - below `low`: kept.
 Each decision keeps the nearest neighbour (source, key, text, cosine) and a readable reason.
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from agents.novelty.embedder import Matrix, idea_text
 from agents.novelty.index import VectorIndex
+from agents.novelty.language import is_english
 from agents.prompts.judging import KNOWN_IDEA_LABELS, PromptText, same_idea_prompt
 from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RoundStats
@@ -126,6 +129,11 @@ def _reason(action: Action, n: Neighbour, th: Thresholds) -> str:
     quoted = n.text if len(n.text) <= 120 else n.text[:117] + "..."
     if action is Action.DROP:
         return f"duplicate of {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f} >= {th.high})"
+    if action is Action.ASK_JUDGE and n.similarity >= th.high:
+        return (
+            f"possibly the same as {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f} >= {th.high}, "
+            "but not both texts are English and the embedder is English-only); ask the Judge"
+        )
     if action is Action.ASK_JUDGE:
         return f"possibly the same as {where} {n.ref} {quoted!r} (cosine {n.similarity:.3f}); ask the Judge"
     return f"novel: nearest is {where} {n.ref} (cosine {n.similarity:.3f} < {th.low})"
@@ -139,6 +147,8 @@ def assess(
     thresholds: Thresholds,
     per_source: Mapping[Source, Thresholds] | None = None,
     lanes: Sequence[Lane] = (),
+    *,
+    multilingual: bool = False,
 ) -> list[NoveltyDecision]:
     """Decide for each candidate (in order) against every source and the earlier, not-dropped candidates.
 
@@ -146,6 +156,10 @@ def assess(
 
     `lanes` add masked parts of further indexes, each with its own thresholds (one similarity
     product per distinct index, however many lanes share it).
+
+    `multilingual`: whether the embedder `model_id` places texts of any language in one space. If
+    not, a cosine at or above a drop threshold drops only when both texts are English (`is_english`);
+    other such pairs become ASK_JUDGE.
 
     Raises `EmbedderMismatch` if any non-empty source holds vectors of another model.
     """
@@ -198,12 +212,16 @@ def assess(
                     similarity=float(batch_sims[i, j]),
                 )
             )
-        decisions.append(_decide(cand, neighbours, thresholds, per_source))
+        decisions.append(_decide(cand, neighbours, thresholds, per_source, multilingual))
     return decisions
 
 
 def _decide(
-    cand: Candidate, neighbours: list[Neighbour], default: Thresholds, per_source: Mapping[Source, Thresholds]
+    cand: Candidate,
+    neighbours: list[Neighbour],
+    default: Thresholds,
+    per_source: Mapping[Source, Thresholds],
+    multilingual: bool,
 ) -> NoveltyDecision:
     if not neighbours:
         return NoveltyDecision(
@@ -216,7 +234,13 @@ def _decide(
     def bands(n: Neighbour) -> Thresholds:
         return n.thresholds or per_source.get(n.source, default)
 
-    rated = [(bands(n).action(n.similarity), n) for n in neighbours]
+    def rate(n: Neighbour) -> Action:
+        act = bands(n).action(n.similarity)
+        if act is Action.DROP and not multilingual and not (is_english(cand.text) and is_english(n.text)):
+            return Action.ASK_JUDGE  # an English-only embedder's cosine says little about these texts
+        return act
+
+    rated = [(rate(n), n) for n in neighbours]
     action, chosen = max(rated, key=lambda an: (_SEVERITY[an[0]], an[1].similarity))
     closest = max(n.similarity for n in neighbours)
     th = bands(chosen)
@@ -289,7 +313,7 @@ def index_texts(
     return index
 
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script (an Arabic title has words too)
 _STOP = frozenset(
     [
         "a",
@@ -318,7 +342,8 @@ _STOP = frozenset(
 
 
 def title_words(text: str) -> frozenset[str]:
-    """A title as a set of lower-case words without stop words (exact repeats of a title, reworded)."""
+    """A title as a set of lower-case words (any script) without English stop words (exact repeats of a
+    title, reworded)."""
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
 
 

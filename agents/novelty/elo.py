@@ -66,14 +66,17 @@ def pair_for_round(
 
     Greedy: the idea with the fewest matches so far (new ideas first) picks the opponent with the
     closest rating among those it has not met, preferring opponents with fewer matches on ties; no
-    idea plays more than `max_per_idea` matches this round. Pairs already `played` are avoided
-    while any fresh pair remains. Only living ideas take part.
+    idea plays more than `max_per_idea` matches this round. A pair is never repeated: pairs in
+    `played` (met in earlier rounds) and pairs already chosen this round are skipped, so a round
+    may get fewer than `max_matches` pairs, or none. Only living ideas take part.
+
+    Returns (first id, second id) pairs in the order chosen; each pair is one match, asked in both
+    orders by the tournament.
     """
     rng = rng or random.Random(0)
     alive = [i for i in ideas if i.alive]
-    played = played or set()
     this_round: dict[str, int] = {i.id: 0 for i in alive}
-    chosen: set[frozenset[str]] = set()
+    taken: set[frozenset[str]] = set(played or ())  # earlier rounds' pairs, then this round's
     pairs: list[tuple[str, str]] = []
     jitter = {i.id: rng.random() for i in alive}
     while len(pairs) < max_matches:
@@ -82,10 +85,9 @@ def pair_for_round(
         for a in sorted(open_, key=lambda i: (i.matches + this_round[i.id], jitter[i.id])):
             for b in open_:
                 key = frozenset((a.id, b.id))
-                if b.id == a.id or key in chosen:
+                if b.id == a.id or key in taken:
                     continue
                 rank = (
-                    float(key in played),
                     abs(a.elo - b.elo),
                     float(b.matches + this_round[b.id]),
                     jitter[b.id],
@@ -97,7 +99,7 @@ def pair_for_round(
         if best is None:
             break
         _, a, b = best
-        chosen.add(frozenset((a.id, b.id)))
+        taken.add(frozenset((a.id, b.id)))
         this_round[a.id] += 1
         this_round[b.id] += 1
         pairs.append((a.id, b.id))

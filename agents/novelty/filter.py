@@ -11,7 +11,8 @@ Known texts shorter than `short_words` words (a title-only prior-art line, a one
 score like deny items against full ideas (a match is 0.31-0.66, not 0.67+), so they are compared
 under the deny thresholds; full texts get the idea thresholds.
 
-Cosine >= high drops; the band [low, high) asks the Judge "same idea?" through `ask_structured`
+Cosine >= high drops (with an English-only embedder, only when both texts are English; other such
+pairs are asked like the band's); the band [low, high) asks the Judge "same idea?" through `ask_structured`
 (recorded in the transcript); the Judge's "same" drops, "different" or no usable answer keeps.
 """
 
@@ -121,6 +122,7 @@ class EmbeddingNoveltyFilter:
             self.thresholds,
             {Source.DENY: self.deny_thresholds},
             lanes=ledger_lanes(self.ledger, self.thresholds, self.deny_thresholds, self.short_words),
+            multilingual=self.embedder.multilingual,
         )
         finals = await self._ask_judge(state, decisions, agents)
         log.info(

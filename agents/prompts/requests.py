@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.answer_size import SHORT_TEXT_CHARS, ideas_for_cap
 from agents.prompts import markers
 from agents.prompts.strategies import strategy_instructions
 from agents.ranking import combined_score, rank_survivors
@@ -80,11 +81,12 @@ def _survivor_lines(idea: Idea) -> str:
     return "\n".join(parts)
 
 
-def generate_request(state: RunState, min_matches: int) -> str:
+def generate_request(state: RunState, min_matches: int, cap_tokens: int | None = None) -> str:
     """The Generator's request for this round; from round 2 on it shows the best survivors, ranked
-    as the shortlist ranks them (`min_matches`: Elo matches each candidate needs before Elo decides)."""
+    as the shortlist ranks them (`min_matches`: Elo matches each candidate needs before Elo decides).
+    It asks for as many ideas as the Generator's answer cap (`cap_tokens`) holds (`ideas_for_cap`)."""
     brief = state.brief
-    n = brief.ideas_per_round
+    n = ideas_for_cap(cap_tokens, brief.ideas_per_round)
     sections = [brief_block(state), strategy_instructions(state)]
     survivors = rank_survivors(state, min_matches)[:MAX_SURVIVORS_SHOWN] if state.round > 1 else []
     if survivors:
@@ -127,14 +129,21 @@ def judge_request(state: RunState, idea: Idea) -> str:
     )
 
 
-def fallback_question(state: RunState) -> str:
-    """The one generic question used when the Generator could not pose questions of its own."""
-    return f"What would change about '{state.brief.topic[:200]}' if its usual constraint vanished?"
-
-
 def with_schema(request: str, schema: dict[str, Any]) -> str:
     """A request with its answer's JSON schema appended (for servers that ignore `response_format`)."""
     return f"{request}\n\n{markers.SCHEMA_HINT}{markers.schema_text(schema)}"
+
+
+def shorter_request(cap_tokens: int | None, count: int | None, schema: dict[str, Any]) -> str:
+    """The re-ask after an answer cut off at the cap (`cap_tokens`, None: unknown): the same request,
+    shorter; `count` (None: not an ideas request) is how many ideas to propose now."""
+    cap = f"the {cap_tokens}-token limit" if cap_tokens else "the length limit"
+    ideas = f" {markers.COUNT_PHRASE.format(count=count)}" if count else ""
+    return (
+        f"Your previous answer was cut off at {cap}. Answer the same request again, shorter: at most "
+        f"5 items in any list and every text field under {SHORT_TEXT_CHARS} characters.{ideas} "
+        f"Reply with only a JSON object matching this schema: {markers.schema_text(schema)}"
+    )
 
 
 def reask_request(error: str, schema: dict[str, Any]) -> str:

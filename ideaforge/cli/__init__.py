@@ -11,10 +11,13 @@ what else it needs (a model client, numpy, uvicorn) when it runs, so `--help` an
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from config.settings import get_settings
-from ideaforge.cli import ledger, model, runs, schedules, web, worker
+from ideaforge.cli import ledger, model, resume, runs, schedules, web, worker
+from ideaforge.cli.helpers import clean_errors
 
 app = typer.Typer(
     name="ideaforge",
@@ -35,6 +38,7 @@ for command in (
     schedules.scheduler,
     schedules.digest,
     runs.verdict,
+    resume.resume,
     web.web,
 ):
     app.command()(command)
@@ -44,6 +48,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 
 
 @app.callback()
+@clean_errors  # a bad setting is one line and exit 2 here too (settings load before every command)
 def _configure_logging(ctx: typer.Context) -> None:
     # Runs before a command, never for `--help` (structlog's console renderer takes ~60 ms to import);
     # only under `main`, as before (tests invoking `app` in-process keep their own logging).
@@ -59,5 +64,13 @@ _CONSOLE_SCRIPT = "console-script"
 
 def main() -> None:
     """The console script (`ideaforge`, `python -m ideaforge`): logging from the settings, then the
-    command line."""
+    command line. An argument the terminal's encoding could not decode (Python keeps each such byte
+    as a lone surrogate) is bad input for every command: one line, exit 2."""
+    for n, arg in enumerate(sys.argv[1:], start=1):
+        if any("\ud800" <= ch <= "\udfff" for ch in arg):
+            sys.stderr.write(
+                f"error: argument {n} ({ascii(arg)[:80]}) is not valid Unicode: it holds bytes the "
+                "terminal's encoding could not decode; use a UTF-8 terminal (e.g. LANG=C.UTF-8)\n"
+            )
+            raise SystemExit(2)
     app(obj=_CONSOLE_SCRIPT)

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -25,6 +25,7 @@ from config.settings import get_settings
 
 if TYPE_CHECKING:
     from agents.brief import Brief
+    from agents.state import RunState
     from workers.api import Ideaforge
 
 out = Console()
@@ -46,6 +47,36 @@ class ShortlistFormat(StrEnum):
 FormatOpt = Annotated[OutputFormat, typer.Option("--format")]
 
 
+class ExitCode(IntEnum):
+    """What the `ideaforge` commands exit with; the README's table "Run outcomes and exit codes"
+    says which command returns which, and `run_exit_code` maps a run to its code."""
+
+    OK = 0  # the command did its work; for a run: it finished (its shortlist may be empty: said why)
+    BAD_INPUT = 2  # bad input or configuration, unknown run, Redis unreachable: one line, no traceback
+    RUN_FAILED = 3  # the run ended `failed` (stop reason `error`); the reason is printed
+    RUN_CANCELLED = 4  # the run was cancelled (by a person, `ideaforge cancel`, the API or the dashboard)
+    INTERRUPTED = 130  # `ideaforge run` stopped by Ctrl-C (128 + SIGINT): the run was cancelled
+
+
+def run_exit_code(state: RunState, *, interrupted: bool = False) -> ExitCode:
+    """The exit code of `run`, `watch` and `shortlist` for a stopped run: RUN_FAILED for `failed`,
+    RUN_CANCELLED for `cancelled`, OK for `finished` (whatever its stop reason), INTERRUPTED
+    whatever the status when this command's Ctrl-C cancelled the run. ValueError for a run that has
+    not stopped (the commands wait for the stop or refuse first)."""
+    from agents.state import RunStatus
+
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    codes = {
+        RunStatus.FINISHED: ExitCode.OK,
+        RunStatus.FAILED: ExitCode.RUN_FAILED,
+        RunStatus.CANCELLED: ExitCode.RUN_CANCELLED,
+    }
+    if state.status not in codes:
+        raise ValueError(f"run {state.run_id} has not stopped ({state.status.value})")
+    return codes[state.status]
+
+
 def _redis_location() -> str:
     from workers.api import Ideaforge
 
@@ -53,7 +84,7 @@ def _redis_location() -> str:
 
 
 def clean_errors(func: F) -> F:
-    """Known failures print one clear line and exit 2; never a traceback."""
+    """Known failures print one clear line and exit 2 (ExitCode.BAD_INPUT); never a traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -61,21 +92,21 @@ def clean_errors(func: F) -> F:
             return func(*args, **kwargs)
         except IdeaforgeError as exc:
             err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.BAD_INPUT) from None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             err.print(
                 f"[bold red]error:[/] cannot reach Redis at {_redis_location()}: {exc}",
                 highlight=False,
                 soft_wrap=True,
             )
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.BAD_INPUT) from None
         except redis.AuthenticationError as exc:
             err.print(
                 f"[bold red]error:[/] Redis at {_redis_location()} refused the credentials: {exc}",
                 highlight=False,
                 soft_wrap=True,
             )
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.BAD_INPUT) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import secrets
 import signal
 import sys
 import time
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agents.errors import IdeaforgeError
-from agents.state import TranscriptEvent
+from agents.errors import IdeaforgeError, RunAlreadyFinished
+from agents.shortlist import Shortlist
+from agents.state import RunState, RunStatus, TranscriptEvent
 from config.settings import get_settings
 from ideaforge import render
 from ideaforge.cli.helpers import (
     BriefOptions,
+    ExitCode,
     FormatOpt,
     OutputFormat,
     ShortlistFormat,
@@ -27,9 +32,14 @@ from ideaforge.cli.helpers import (
     forge,
     out,
     print_json,
+    run_exit_code,
     write_out_file,
 )
 from ideaforge.cli.model import ensure_model
+
+if TYPE_CHECKING:
+    from ideaforge.runner import WorkerPool
+    from workers.api import Ideaforge
 
 
 @clean_errors
@@ -67,7 +77,7 @@ def runs(
 
 @clean_errors
 def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
-    """One run's state: status, round, phase, ideas, tokens, stop reason."""
+    """One run's state: status, round, phase, ideas, tokens, stop reason and detail, errors."""
     state = forge().get_run(run_id)
     if fmt is OutputFormat.json:
         print_json(
@@ -78,25 +88,36 @@ def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
                 "errors": state.errors,
             }
         )
-    else:
-        out.print(render.runs_table([state]))
-        for idea in state.ideas:
-            mark = (
-                "[green]alive[/]" if idea.alive else f"[red]dropped[/] ({render.escape(idea.dropped or '')})"
-            )
-            score = f" N{idea.score.novelty}/F{idea.score.feasibility}" if idea.score else ""
-            out.print(f"  {idea.id:<4} {render.escape(idea.title)}{score}  {mark}")
+        return
+    out.print(render.runs_table([state]))
+    if state.stop_reason is not None:
+        style = "red" if state.status is RunStatus.FAILED else "bold"
+        out.print(
+            f"[{style}]stopped: {state.stop_reason.value}[/] — {_plain(state.stop_detail or '')}",
+            highlight=False,
+        )
+    for error in state.errors:
+        out.print(f"[red]error:[/] {_plain(error)}", highlight=False)
+    for idea in state.ideas:
+        mark = "[green]alive[/]" if idea.alive else f"[red]dropped[/] ({_plain(idea.dropped or '')})"
+        score = f" N{idea.score.novelty}/F{idea.score.feasibility}" if idea.score else ""
+        failed = f" [yellow]unscored: {_plain(idea.failure)}[/]" if idea.failure else ""
+        out.print(f"  {idea.id:<4} {_plain(idea.title)}{score}  {mark}{failed}", highlight=False)
+
+
+def _plain(text: str) -> str:
+    """Untrusted text for a line printed with markup: control characters escaped, markup escaped."""
+    return render.escape(render.clean(text))
 
 
 @clean_errors
 def watch(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
-    """Follow a run's transcript live; exits when the run stops."""
+    """Follow a run's transcript live; exits when the run stops (exit code: see the README's table)."""
     f = forge()
     for event in f.iter_events(run_id, follow=True):
         _print_event(event, fmt)
     state = f.get_run(run_id)
-    if fmt is OutputFormat.table:
-        out.print(f"[bold]run {run_id} {state.status.value}[/] ({state.stop_reason}: {state.stop_detail})")
+    _finish(state, f.get_shortlist(run_id), fmt, show_shortlist=False)
 
 
 def _print_event(event: TranscriptEvent, fmt: OutputFormat) -> None:
@@ -107,25 +128,57 @@ def _print_event(event: TranscriptEvent, fmt: OutputFormat) -> None:
         out.print(render.event_line(event), highlight=False)
 
 
+def _finish(
+    state: RunState,
+    sl: Shortlist | None,
+    fmt: OutputFormat | ShortlistFormat,
+    *,
+    show_shortlist: bool,
+    out_file: Path | None = None,
+    interrupted: bool = False,
+) -> None:
+    """End `run`, `watch` or `shortlist` for a stopped run: print the shortlist (if asked for, and
+    unless a table would be empty), say how the run ended (on stderr when the run failed or was
+    cancelled, or the shortlist is empty), and exit with `run_exit_code`."""
+    code = run_exit_code(state, interrupted=interrupted)
+    table = fmt in (OutputFormat.table, ShortlistFormat.table) and out_file is None
+    if show_shortlist and sl is not None:
+        if table:
+            if sl.ideas:
+                out.print(render.shortlist_table(sl))
+        else:
+            text = (
+                sl.model_dump_json(indent=2)
+                if fmt in (OutputFormat.json, ShortlistFormat.json)
+                else render.shortlist_markdown(sl)
+            )
+            if out_file:
+                write_out_file(out_file, text)
+                err.print(f"wrote {out_file}")
+            else:
+                sys.stdout.write(text + "\n")
+    line = render.outcome_line(state, sl)
+    if code is not ExitCode.OK or (sl is not None and not sl.ideas):
+        err.print(line, style="red" if code is ExitCode.RUN_FAILED else None, highlight=False, markup=False)
+    elif table:
+        out.print(line, style="bold", highlight=False, markup=False)
+    if code is not ExitCode.OK:
+        raise typer.Exit(code)
+
+
 @clean_errors
 def shortlist(
     run_id: str,
     fmt: Annotated[ShortlistFormat, typer.Option("--format")] = ShortlistFormat.table,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
-    """The ranked ideas of a finished run, with scores, rationale and the main objection."""
-    sl = forge().get_shortlist(run_id)
+    """The ranked ideas of a stopped run, with scores, rationale and the main objection (exit code:
+    see the README's table)."""
+    f = forge()
+    sl = f.get_shortlist(run_id)
     if sl is None:
         raise IdeaforgeError(f"run {run_id} has no shortlist yet (it is still running)")
-    if fmt is ShortlistFormat.table and out_file is None:
-        out.print(render.shortlist_table(sl))
-        return
-    text = sl.model_dump_json(indent=2) if fmt is ShortlistFormat.json else render.shortlist_markdown(sl)
-    if out_file:
-        write_out_file(out_file, text)
-        err.print(f"wrote {out_file}")
-    else:
-        sys.stdout.write(text + "\n")
+    _finish(f.get_run(run_id), sl, fmt, show_shortlist=True, out_file=out_file)
 
 
 @clean_errors
@@ -148,58 +201,105 @@ def run(
     ] = 2,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Submit, work and watch in one command: starts its own workers, prints the shortlist."""
+    """Submit, work and watch in one command: starts its own workers on a queue of its own, prints the
+    shortlist. Ctrl-C cancels the run (the turn in flight finishes, the shortlist prints, exit 130);
+    a second Ctrl-C stops at once."""
     from ideaforge.runner import WorkerPool
+    from workers.api import Ideaforge
 
     settings = get_settings()
     if opts.rounds is None and opts.file is None and not settings.endpoint_configured:
         # the embedded model is slow: one round unless asked
         opts = replace(opts, rounds=settings.local_default_rounds)
     brief = opts.build()
-    f = forge()
+    forge()  # checks Redis (one clear line if it cannot be reached) before starting anything
+    # A queue of its own, so that only the workers started here (with this endpoint) serve the run.
+    queue = f"ideaforge-run-{secrets.token_hex(6)}"
+    f = Ideaforge(settings)
     # SIGTERM (e.g. `timeout`, a supervisor) unwinds like SystemExit, so the cleanup below still runs
     signal.signal(signal.SIGTERM, _exit_on_signal)
     stop_model = ensure_model(settings)
-    pool = WorkerPool(workers)
-    pool.start()
-    run_id = f.submit(brief)
-    if fmt is OutputFormat.table:
-        out.print(f"run [bold]{run_id}[/]: {render.escape(brief.topic)}  ({workers} workers)")
+    pool = WorkerPool(workers, queue)
     started = time.time()
+    run_id: str | None = None
     try:
-        with out.status("working…", spinner="dots") as status:
-
-            def on_event(event: TranscriptEvent) -> None:
-                _print_event(event, fmt)
-                status.update(f"round {event.round}, {event.phase} · {time.time() - started:.0f}s")
-
-            def on_idle() -> None:
-                status.update(f"working… {time.time() - started:.0f}s")
-                if pool.alive() == 0:
-                    raise IdeaforgeError(
-                        f"all workers exited; run {run_id} is still queued (start one: ideaforge worker)"
-                    )
-
-            for event in f.iter_events(run_id, follow=True, block_ms=500, on_idle=on_idle):
-                on_event(event)
+        pool.start()
+        run_id = f.submit(brief, queue=queue)
+        if fmt is OutputFormat.table:
+            out.print(
+                f"run [bold]{run_id}[/]: {render.escape(brief.topic)}  ({workers} workers, queue {queue})"
+            )
+        interrupted = _follow_until_stopped(f, run_id, pool, fmt, started)
     except KeyboardInterrupt:
-        err.print("interrupted: cancelling the run (the turn in flight finishes)…")
-        f.cancel(run_id)
-        for event in f.iter_events(run_id, follow=True, block_ms=500):
-            _print_event(event, fmt)
+        # before the run was submitted, or a second Ctrl-C while it was being cancelled: stop at once
+        pool.kill()
+        left = "nothing: no run was submitted" if run_id is None else _left_behind(f, run_id, queue)
+        err.print(f"stopped at once; left behind: {left}", highlight=False, markup=False)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     finally:
         pool.stop()
         stop_model()
     sl = f.get_shortlist(run_id)
     if sl is None:
         raise IdeaforgeError(f"run {run_id} stopped without a shortlist")
-    if fmt is OutputFormat.json:
-        print_json(sl.model_dump(mode="json"))
-    else:
-        out.print(render.shortlist_table(sl))
+    _finish(f.get_run(run_id), sl, fmt, show_shortlist=True, interrupted=interrupted)
+    if fmt is OutputFormat.table:
         out.print(
             f"[dim]{time.time() - started:.0f}s · ideaforge shortlist {run_id} --format md --out FILE[/]"
         )
+
+
+def _follow_until_stopped(
+    f: Ideaforge, run_id: str, pool: WorkerPool, fmt: OutputFormat, started: float
+) -> bool:
+    """Print the run's events until it stops; True when a Ctrl-C (KeyboardInterrupt) cancelled it.
+    A second Ctrl-C while the cancel completes propagates (the caller stops at once); IdeaforgeError
+    when every worker has exited with the run unfinished."""
+    printed = 0
+
+    def on_idle() -> None:
+        if pool.alive() == 0:
+            raise IdeaforgeError(
+                f"all workers exited; run {run_id} is unfinished on queue {pool.queue} "
+                f"(serve it: ideaforge worker --queue {pool.queue})"
+            )
+
+    def follow(status: Any | None) -> None:
+        nonlocal printed
+        events = f.iter_events(run_id, follow=True, block_ms=500, on_idle=on_idle)
+        for event in itertools.islice(events, printed, None):  # a second follow skips what is shown
+            printed += 1
+            _print_event(event, fmt)
+            if status is not None:
+                status.update(f"round {event.round}, {event.phase} · {time.time() - started:.0f}s")
+
+    try:
+        with out.status("working…", spinner="dots") as status:
+            follow(status)
+        return False
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted: cancelling run {run_id} "
+            "(the turn in flight finishes; Ctrl-C again stops at once)…",
+            highlight=False,
+            markup=False,
+        )
+    with contextlib.suppress(RunAlreadyFinished):  # it stopped meanwhile
+        f.cancel(run_id)
+    follow(None)
+    return True
+
+
+def _left_behind(f: Ideaforge, run_id: str, queue: str) -> str:
+    """What a stop at once leaves: the run as stored, and how to finish it."""
+    state = f.get_run(run_id)
+    if state.terminal:
+        return f"run {run_id} had already stopped ({state.status.value}); nothing"
+    return (
+        f"run {run_id} {state.status.value} at step {state.step} (round {state.round}, {state.phase.value}) "
+        f"with a cancel requested and its turn in flight abandoned; a worker on its queue finishes "
+        f"the cancel: ideaforge worker --queue {queue}"
+    )
 
 
 class VerdictChoice(StrEnum):

@@ -46,7 +46,10 @@ def parse_since(text: str, now: float | None = None) -> float:
     now = now if now is not None else time.time()
     match = _DURATION.match(text)
     if match:
-        return now - float(match.group(1)) * _UNITS[match.group(2)]
+        since = now - float(match.group(1)) * _UNITS[match.group(2)]
+        if since < 0:
+            raise IdeaforgeError(f"--since {text!r} reaches back before 1970; give a shorter duration")
+        return since
     try:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:

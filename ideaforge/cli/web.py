@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
+from ideaforge.cli.helpers import clean_errors
 
+
+@clean_errors
 def web(
     host: Annotated[str, typer.Option(help="Interface (off loopback a token is required).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,

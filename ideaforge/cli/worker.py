@@ -16,8 +16,13 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
     simple: Annotated[bool, typer.Option(help="Run jobs in this process (no fork).")] = False,
     quiet: Annotated[bool, typer.Option(help="Log warnings only.")] = False,
+    queue: Annotated[
+        str | None,
+        typer.Option(help="Serve this turn queue (the runs submitted to it); default: IDEAFORGE_QUEUE_NAME."),
+    ] = None,
 ) -> None:
-    """Start an RQ worker on the turn queue (same as `rq worker` with the JSON serializer)."""
+    """Start an RQ worker on a turn queue (same as `rq worker` with the JSON serializer); it always
+    runs its own scheduler, so turns retried after a pause run again."""
     from workers.api import Ideaforge
 
     settings = get_settings()
@@ -26,4 +31,4 @@ def worker(
     f = Ideaforge(settings)
     f.ping()
     ensure_model(settings, quiet=True)
-    f.run_worker(burst=burst, simple=simple)
+    f.run_worker(burst=burst, simple=simple, queue=queue)

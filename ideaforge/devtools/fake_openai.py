@@ -5,10 +5,13 @@ critiques, scores, deny-lists, questions, concept pairs, same-idea and pairwise 
 derived from a hash of the prompt, so runs are reproducible. The kind of answer (and so the role
 that asks) comes only from the request's JSON schema (`response_format`, or the schema hint of a
 server without it); details (how many ideas, idea ids and titles, the two ideas of a match) are
-read through the markers of `agents.prompts.markers`, never from our sentences. Latency and faults are set per
-server and can be changed over HTTP (`/_control/*`) while a test runs:
+read through the markers of `agents.prompts.markers`, never from our sentences. Latency, faults and
+modes are set per server and can be changed over HTTP (`/_control/*`) while a test runs:
 
-    python -m ideaforge.devtools.fake_openai --port 8099 --latency-ms 200
+    python -m ideaforge.devtools.fake_openai --port 8099 --latency-ms 200 --mode reasoning
+
+Modes make the server behave, on every request, as one model family's endpoint is documented to
+(`MODES`); faults (`Fault`) are one-off misbehaviours, consumed by the next matching request.
 """
 
 from __future__ import annotations
@@ -260,12 +263,39 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
     return "ok"
 
 
+# Server-wide behaviours, each reproducing one model family's documented behaviour.
+MODES = {
+    # OpenAI o1/o3/o4-mini and gpt-5: a 400 for `max_tokens` (they want `max_completion_tokens`) and
+    # for a temperature other than 1, worded and coded as OpenAI words them.
+    "reasoning": "OpenAI reasoning models: 400 on max_tokens and on temperature != 1",
+    # DeepSeek R1 / Qwen3 served raw (llama.cpp, Ollama, vLLM without a reasoning parser): the
+    # answer follows a <think> block that quotes braces.
+    "thinking": "R1/Qwen3: <think>...</think> with braces before the JSON answer",
+    # DeepSeek's API and vLLM with a reasoning parser: the reasoning in `message.reasoning_content`.
+    "reasoning_content": "R1 via an API: the reasoning in message.reasoning_content",
+    # Ollama's OpenAI-compatible endpoint with a model that ignores response_format: fenced JSON.
+    "fenced": "Ollama-style: the JSON answer in a ```json code fence, usage reported",
+    # Any endpoint honours the answer cap: longer answers are cut off with finish_reason "length".
+    "cap": "answers longer than max_tokens / max_completion_tokens (4 characters a token) are cut off",
+}
+THINKING = (
+    '<think>\nThe user wants JSON like {"ideas": [...]} or {"flaws": ...}. Let me think about '
+    "the topic first: {not json} ... I will answer with the object only.\n</think>\n\n"
+)
+
+
 @dataclass
 class Fault:
-    """One injected failure. kind: status | reset | timeout | non_json | bad_schema | empty | long | idea.
+    """One injected failure. kind: status | reset | timeout | non_json | bad_schema | empty | long |
+    content_filter | length | idea.
 
-    `idea` is not a failure: the next Generator answer's first idea becomes `title`/`summary` (to make
-    the model repeat itself on purpose, e.g. a near-copy of an earlier or a rejected idea).
+    `content_filter` answers as Azure does when its filter withholds an answer (content null,
+    `finish_reason: "content_filter"`, usage reported); `length` cuts the answer in half with
+    `finish_reason: "length"`; a `status` fault's error body carries `code` (Azure refuses a
+    filtered prompt with 400 and code "content_filter"). `idea` is not a failure: the next Generator
+    answer's first idea becomes `title`/`summary` (to make the model repeat itself on purpose, e.g.
+    a near-copy of an earlier or a rejected idea). `role`: only requests from this role consume it;
+    `match`: only requests whose (first) idea title contains it.
     """
 
     kind: str
@@ -273,6 +303,8 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 5.0
     role: str | None = None  # only requests from this role consume it
+    match: str | None = None  # only requests about an idea whose title contains this
+    code: str | None = None  # the error code of a `status` fault (e.g. Azure's "content_filter")
     title: str = ""
     summary: str = ""
 
@@ -284,19 +316,52 @@ class Fault:
 @dataclass
 class FakeState:
     latency_ms: float = 0.0
+    modes: set[str] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     prompt_chars: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # the 400 messages a mode answered
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take_fault(self, role: str, generating: bool = False) -> Fault | None:
+    def take_fault(self, role: str, generating: bool = False, title: str | None = None) -> Fault | None:
         with self.lock:
             for n, fault in enumerate(self.faults):
                 if fault.kind == "idea" and not generating:
                     continue  # waits for the next request that generates ideas
+                if fault.match is not None and fault.match not in (title or ""):
+                    continue
                 if fault.role in (None, role):
                     return self.faults.pop(n)
         return None
+
+
+def _check_modes(modes: set[str] | list[str]) -> set[str]:
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        raise ValueError(f"unknown fake-server modes {sorted(unknown)}; known: {sorted(MODES)}")
+    return set(modes)
+
+
+def _reasoning_refusal(body: dict[str, Any]) -> dict[str, Any] | None:
+    """OpenAI's 400 body for a reasoning model's unsupported parameter, or None when all is accepted."""
+    if "max_tokens" in body:
+        return {
+            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "type": "invalid_request_error",
+            "param": "max_tokens",
+            "code": "unsupported_parameter",
+        }
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        return {
+            "message": f"Unsupported value: 'temperature' does not support {temperature} with this model. "
+            "Only the default (1) value is supported.",
+            "type": "invalid_request_error",
+            "param": "temperature",
+            "code": "unsupported_value",
+        }
+    return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -337,6 +402,8 @@ class _Handler(BaseHTTPRequestHandler):
                         "prompt_chars": list(st.prompt_chars),
                         "faults_left": len(st.faults),
                         "latency_ms": st.latency_ms,
+                        "modes": sorted(st.modes),
+                        "refused": list(st.refused),
                     },
                 )
         elif self.path.startswith("/health"):
@@ -356,11 +423,18 @@ class _Handler(BaseHTTPRequestHandler):
             with st.lock:
                 if "latency_ms" in body:
                     st.latency_ms = float(body["latency_ms"])
+                if "modes" in body:
+                    try:
+                        st.modes = _check_modes(body["modes"])
+                    except ValueError as exc:
+                        self._send(400, {"error": {"message": str(exc)}})
+                        return
                 if body.get("reset"):
                     st.faults.clear()
                     st.requests.clear()
                     st.prompt_chars.clear()
-            self._send(200, {"latency_ms": st.latency_ms})
+                    st.refused.clear()
+            self._send(200, {"latency_ms": st.latency_ms, "modes": sorted(st.modes)})
             return
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, {"error": {"message": "not found"}})
@@ -378,17 +452,27 @@ class _Handler(BaseHTTPRequestHandler):
             st.requests[role] += 1
             st.requests["total"] += 1
             st.prompt_chars.append(len(prompt_text))
+            modes = set(st.modes)
         if st.latency_ms:
             time.sleep(st.latency_ms / 1000)
-        fault = st.take_fault(role, generating=kind == "ideas")
+        refusal = _reasoning_refusal(body) if "reasoning" in modes else None
+        if refusal is not None:
+            with st.lock:
+                st.refused.append(refusal["message"])
+            self._send(400, {"error": refusal})
+            return
+        fault = st.take_fault(role, generating=kind == "ideas", title=markers.first_title(user))
         answer = _answer(kind, user)
         if fault is not None and fault.kind == "idea" and isinstance(answer, dict) and answer.get("ideas"):
             answer["ideas"][0].update(title=fault.title, summary=fault.summary, builds_on=[])
-        content = answer if isinstance(answer, str) else json.dumps(answer)
+        content: str | None = answer if isinstance(answer, str) else json.dumps(answer)
+        finish_reason = "stop"
+        message: dict[str, Any] = {"role": "assistant"}
         if fault is not None:
             if fault.kind == "status":
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                self._send(fault.status, {"error": {"message": f"injected {fault.status}"}}, headers)
+                error = {"message": f"injected {fault.status}", "code": fault.code}
+                self._send(fault.status, {"error": error}, headers)
                 return
             if fault.kind == "reset":
                 self.close_connection = True
@@ -405,6 +489,26 @@ class _Handler(BaseHTTPRequestHandler):
                 content = ""
             elif fault.kind == "long":
                 content = "x" * 200_000
+            elif fault.kind == "length":
+                content, finish_reason = (content or "")[: len(content or "") // 2], "length"
+            elif fault.kind == "content_filter":
+                content, finish_reason = None, "content_filter"
+        if finish_reason == "stop" and "fenced" in modes:
+            content = f"```json\n{content}\n```"
+        cap = body.get("max_completion_tokens") or body.get("max_tokens")
+        over_cap = isinstance(cap, int) and len(content or "") > 4 * cap
+        if finish_reason == "stop" and "cap" in modes and isinstance(cap, int) and over_cap:
+            content, finish_reason = (content or "")[: 4 * cap], "length"
+        if finish_reason == "stop" and "thinking" in modes:
+            content = THINKING + (content or "")
+        if "reasoning_content" in modes:
+            message["reasoning_content"] = "The answer needs the schema's fields {...}; writing them now."
+        message["content"] = content
+        choice: dict[str, Any] = {"index": 0, "finish_reason": finish_reason, "message": message}
+        if finish_reason == "content_filter":  # Azure's annotation of what was filtered
+            choice["content_filter_results"] = {"violence": {"filtered": True, "severity": "medium"}}
+        prompt_tokens = max(1, len(prompt_text) // 4)
+        completion_tokens = max(1, len(content or "") // 4)
         self._send(
             200,
             {
@@ -412,17 +516,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model", "fake-model"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": content},
-                    }
-                ],
+                "choices": [choice],
                 "usage": {
-                    "prompt_tokens": max(1, len(prompt_text) // 4),
-                    "completion_tokens": max(1, len(content) // 4),
-                    "total_tokens": max(1, len(prompt_text) // 4) + max(1, len(content) // 4),
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
                 },
             },
         )
@@ -442,8 +540,10 @@ class _Server(ThreadingHTTPServer):
 class FakeModelServer:
     """Run the fake server in a background thread: `with FakeModelServer() as fake: fake.base_url`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0.0) -> None:
-        self.state = FakeState(latency_ms=latency_ms)
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0.0, modes: tuple[str, ...] = ()
+    ) -> None:
+        self.state = FakeState(latency_ms=latency_ms, modes=_check_modes(list(modes)))
         self._server = _Server((host, port), self.state)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -476,14 +576,23 @@ class FakeModelServer:
     def set_latency(self, ms: float) -> None:
         self.state.latency_ms = ms
 
+    def set_modes(self, *modes: str) -> None:
+        """Behave as `modes` (names of `MODES`) from the next request on; none: a plain endpoint."""
+        checked = _check_modes(list(modes))
+        with self.state.lock:
+            self.state.modes = checked
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--mode", action="append", default=[], choices=sorted(MODES), help="behave as a model family does"
+    )
     args = parser.parse_args()
-    server = _Server((args.host, args.port), FakeState(latency_ms=args.latency_ms))
+    server = _Server((args.host, args.port), FakeState(latency_ms=args.latency_ms, modes=set(args.mode)))
     print(f"fake OpenAI server on http://{args.host}:{server.server_address[1]}/v1", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

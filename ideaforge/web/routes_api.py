@@ -86,6 +86,8 @@ async def create_run(request: Request) -> JSONResponse:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise HTTPException(422, "invalid brief: the body must be a JSON object") from None
+    except RecursionError:
+        raise HTTPException(422, "invalid brief: the body is nested too deeply to be a brief") from None
     brief = parse_brief(data)
     d = deps(request)
     run_id = await run_in_threadpool(d.forge.submit, brief)
@@ -106,7 +108,7 @@ def list_runs(
         status=status.value if status else None, schedule=schedule or None, limit=limit, offset=offset
     )
     return {
-        "runs": [views.run_row(s) for s in states],
+        "runs": [run_summary(s) for s in states],
         "limit": limit,
         "offset": offset,
         "next_offset": offset + limit if len(states) == limit else None,

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from ideaforge.render import age
+from ideaforge.render import age, run_summary
 from ideaforge.web import views
 from ideaforge.web.auth import COOKIE, token_matches
 from ideaforge.web.routes_api import RunId, deps
@@ -45,7 +45,7 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
 def runs_page(request: Request) -> Response:
     d = deps(request)
     states = d.forge.list_runs(limit=100)
-    return page(request, "runs.html", {"runs": [views.run_row(s) for s in states]})
+    return page(request, "runs.html", {"runs": [run_summary(s) for s in states]})
 
 
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse)

@@ -17,11 +17,6 @@ def _usd(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def run_row(state: RunState) -> dict[str, Any]:
-    """A run in listings: `render.run_summary` plus its cost (`cost_usd`: float | None)."""
-    return {**run_summary(state), "cost_usd": _usd(state.cost_usd)}
-
-
 def run_detail(state: RunState) -> dict[str, Any]:
     """The summary plus usage and cost per role, the idea pool, the deny-list and errors."""
     usage = {
@@ -39,7 +34,6 @@ def run_detail(state: RunState) -> dict[str, Any]:
         **run_summary(state),
         "ideas_per_round": state.brief.ideas_per_round,
         "usage_by_role": usage,
-        "cost_usd": _usd(state.cost_usd),
         "terminal": state.terminal,
         "deny": state.deny,
         "errors": state.errors,

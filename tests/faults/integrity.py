@@ -1,4 +1,5 @@
-"""Checks that a run's transcript and state are whole: no turn lost, none applied twice."""
+"""Checks that a run's transcript and state are whole: no turn lost, none applied twice, every token
+the endpoint charged counted once (applied by its committed call, or kept apart as unapplied)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,17 @@ def check_run(store: RunStore, run_id: str) -> tuple[RunState, list[TranscriptEv
         if (e.step, e.role, e.idea_id, e.prompt_hash) in dupes or e.model is None
     ]
     assert not dupes, f"{run_id}: duplicated turns {dupes}: {detail}"
-    # Usage charged once per recorded call.
+    # Usage charged once per recorded call: the applied usage is exactly the transcript's calls.
     assert sum(u.calls for u in state.usage.values()) == len(calls), f"{run_id}: usage != calls"
+    for role, usage in state.usage.items():
+        recorded = [e for e in calls if e.role == role]
+        assert usage.prompt_tokens == sum(e.prompt_tokens for e in recorded), f"{run_id}: {role} prompt tokens"
+        assert usage.completion_tokens == sum(e.completion_tokens for e in recorded), f"{run_id}: {role}"
+    # What attempts that never committed were charged is kept apart, never counted as a call, and
+    # is all the endpoint charged beyond the applied usage (the stored `charged` counter).
+    assert all(u.calls == 0 and u.failures == 0 for u in state.unapplied.values()), state.unapplied
+    if state.terminal:
+        assert state.unapplied == store.unapplied(state), f"{run_id}: unapplied {state.unapplied} not settled"
     stops = [e for e in events if e.content.startswith("run stopped")]
     if state.terminal:
         assert len(stops) == 1, f"{run_id}: {len(stops)} stop events"

@@ -6,9 +6,13 @@ Each CLI case: one clear line on stderr, exit code 2, no traceback, nothing stor
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -16,7 +20,7 @@ from typer.testing import CliRunner
 
 from agents.brief import parse_brief
 from agents.errors import InvalidBrief
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from ideaforge.cli import app
 from tests.conftest import run_burst
 from tests.faults.redis_server import PrivateRedis, free_port
@@ -35,6 +39,8 @@ def _file(tmp_path: Path, name: str, content: str | bytes) -> str:
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     return str(path)
 
+
+NESTED = "[" * 5000 + "]" * 5000  # 10 KB of nested arrays
 
 # (id, argv builder, expected words in the message)
 CLI_CASES: list[tuple[str, Any, str]] = [
@@ -70,6 +76,32 @@ CLI_CASES: list[tuple[str, Any, str]] = [
         lambda t: ["submit", "-f", _file(t, "g.yaml", f"topic: {TOPIC}\nbudget: {{max_tokens: -5}}\n")],
         "budget.max_tokens",
     ),
+    (
+        "deny-5000-nested-arrays",
+        lambda t: ["submit", "-f", _file(t, "n.json", f'{{"topic": "{TOPIC}", "deny": {NESTED}}}')],
+        "nested too deeply",
+    ),
+    (
+        "rounds-true",
+        lambda t: ["submit", "-f", _file(t, "r.json", f'{{"topic": "{TOPIC}", "rounds": true}}')],
+        "rounds",
+    ),
+    (
+        "budget-infinity-yaml",
+        lambda t: ["submit", "-f", _file(t, "i.yaml", f"topic: {TOPIC}\nbudget: {{max_cost_usd: .inf}}\n")],
+        "budget.max_cost_usd: Input should be a finite number",
+    ),
+    (
+        "budget-infinity-json",
+        lambda t: [
+            "submit",
+            "-f",
+            _file(t, "i.json", f'{{"topic": "{TOPIC}", "budget": {{"max_seconds": Infinity}}}}'),
+        ],
+        "budget.max_seconds",
+    ),
+    ("lone-surrogate-topic", lambda t: ["submit", "caf\udce9 waste"], "not valid Unicode"),
+    ("lone-surrogate-deny", lambda t: ["submit", TOPIC, "--deny", "\udcff"], "not valid Unicode"),
     ("unknown-run-show", lambda t: ["show", "feedfacecafe"], "no run with id"),
     ("unknown-run-cancel", lambda t: ["cancel", "feedfacecafe"], "no run with id"),
     ("unknown-run-shortlist", lambda t: ["shortlist", "feedfacecafe"], "no run with id"),
@@ -89,6 +121,92 @@ def test_cli_rejects_bad_input(
     assert len(result.output.strip().splitlines()) == 1, result.output  # one clear line
     assert "Traceback" not in result.output
     assert snapshot(redis_client) == before
+
+
+def test_undecodable_bytes_in_argv_are_one_line_and_exit_2(
+    env: dict[str, str], redis_client: redis.Redis
+) -> None:
+    """What a non-UTF-8 terminal sends: Python reads each undecodable byte as a lone surrogate."""
+    for argv in (
+        ["submit", b"caf\xe9 waste"],
+        ["submit", TOPIC, "--deny", b"\xff"],
+        ["runs", "--status", b"caf\xe9"],
+        ["show", b"caf\xe9"],
+        ["verdict", "feedfacecafe", "i1", "accept", "--note", b"caf\xe9"],
+    ):
+        result = subprocess.run([sys.executable, "-m", "ideaforge", *argv], capture_output=True, timeout=60)
+        err = result.stderr.decode()
+        assert result.returncode == 2, (argv, err)
+        assert "is not valid Unicode" in err and len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err
+    assert redis_client.dbsize() == 0
+
+
+def test_http_refuses_the_same_bad_bodies_with_422(settings: Settings, redis_client: redis.Redis) -> None:
+    from fastapi.testclient import TestClient
+
+    from ideaforge.web.app import create_app
+
+    client = TestClient(create_app(settings), base_url="http://127.0.0.1", raise_server_exceptions=False)
+    bodies = {
+        f'{{"topic": "{TOPIC}", "deny": {NESTED}}}': "nested too deeply",
+        '{"topic": "caf\\udce9 waste"}': "not valid Unicode",
+        f'{{"topic": "{TOPIC}", "rounds": true}}': "rounds",
+        f'{{"topic": "{TOPIC}", "budget": {{"max_cost_usd": Infinity}}}}': "finite",
+        f'{{"topic": "{TOPIC}", "budget": {{"max_tokens": NaN}}}}': "budget.max_tokens",
+    }
+    for body, expected in bodies.items():
+        answer = client.post("/runs", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and expected in answer.json()["detail"], (body[:60], answer.text)
+    verdict = client.post(
+        "/runs/feedfacecafe/ideas/i1/verdict", content=NESTED, headers={"content-type": "application/json"}
+    )
+    assert 400 <= verdict.status_code < 500, verdict.text
+    assert redis_client.dbsize() == 0
+
+
+def test_redis_password_with_reserved_characters(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A real redis-server whose password holds / # @ ?: percent-encoded, every command works; raw,
+    every command (and `ideaforge web`) says so in one line, exit 2, without a password character."""
+    password = "s3c/r#t@p?w"
+    server = PrivateRedis(tmp_path, "--requirepass", password)
+    server.start()
+    try:
+        encoded = f"redis://:{quote(password, safe='')}@127.0.0.1:{server.port}/0"
+        monkeypatch.setenv("IDEAFORGE_REDIS_URL", encoded)
+        get_settings.cache_clear()
+        ok = CliRunner().invoke(app, ["submit", "-q", TOPIC])
+        assert ok.exit_code == 0, ok.output
+        assert redis.Redis(port=server.port, password=password).exists(f"ideaforge:run:{ok.stdout.strip()}")
+        raw = f"redis://:{password}@127.0.0.1:{server.port}/0"
+        for argv in (
+            ["submit", TOPIC],
+            ["runs"],
+            ["show", "feedfacecafe"],
+            ["web", "--port", "0"],
+            ["scheduler"],
+        ):
+            result = subprocess.run(
+                [sys.executable, "-m", "ideaforge", *argv],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "IDEAFORGE_REDIS_URL": raw},
+            )
+            out = result.stdout + result.stderr
+            assert result.returncode == 2, (argv, out)
+            assert len(out.strip().splitlines()) == 1 and "Traceback" not in out, (argv, out)
+            assert "percent-encode" in out and "redis://, rediss://, unix://" in out, out
+            assert not any(part in out for part in ("s3c", "r#t", "p?w", "/r", "t@")), out
+        for bad in ("http://127.0.0.1:6379/0", "redis+sentinel://127.0.0.1:26379/0", "127.0.0.1:6379"):
+            monkeypatch.setenv("IDEAFORGE_REDIS_URL", bad)
+            get_settings.cache_clear()
+            result = CliRunner().invoke(app, ["runs"])
+            assert result.exit_code == 2 and "supported schemes" in result.output, result.output
+    finally:
+        server.kill()
 
 
 def test_cancelling_a_finished_run_is_refused(env: dict[str, str], redis_client: redis.Redis) -> None:

@@ -62,18 +62,24 @@ def test_one_fault_is_absorbed(fake_model: FakeModelServer, fault: Fault, policy
 
 
 @pytest.mark.usefixtures("quick_model")
-def test_unusable_answers_twice_fail_the_call_and_the_run_goes_on(fake_model: FakeModelServer) -> None:
+def test_unusable_answers_twice_fail_the_call_and_a_phase_without_an_answer_fails_the_run(
+    fake_model: FakeModelServer,
+) -> None:
     settings = get_settings()
     forge = Ideaforge(settings)
     run_id = forge.submit({**BRIEF, "ideas_per_round": 1})
     fake_model.add_faults(Fault("bad_schema", role="skeptic"), Fault("bad_schema", role="skeptic"))
     run_burst(settings)
     state, events = check_run(forge.store, run_id)
-    assert state.status.value == "finished"
     assert [i.critique for i in state.ideas] == [None]  # the call failed for good, the idea stays
     assert state.usage["skeptic"].failures == 1
     errors = [e for e in events if e.kind == "error" and e.role == "skeptic"]
     assert len(errors) == 1 and errors[0].content.startswith("FAILED: invalid answer")
+    # the critique phase got no usable answer at all: the run fails, quoting the model's error
+    assert state.status.value == "failed", (state.status, state.stop_detail)
+    assert (state.stop_detail or "").startswith(
+        "critique: no usable answer (the skeptic call failed): invalid answer"
+    )
 
 
 @pytest.mark.usefixtures("quick_model")

@@ -28,7 +28,9 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.kill()
 
 
+@pytest.mark.parametrize("outage_s", [2.0, 20.0], ids=["2s-outage", "20s-outage"])
 def test_redis_restart_mid_run(
+    outage_s: float,
     env: dict[str, str],
     fast_recovery: dict[str, str],
     private_redis: PrivateRedis,
@@ -60,23 +62,34 @@ def test_redis_restart_mid_run(
         wait_for(lambda: any(forge.get_run(r).step >= 3 for r in run_ids), timeout=60, what="progress")
         before = {r: forge.get_run(r).step for r in run_ids}
         private_redis.kill()
-        down_at = time.monotonic()
-        time.sleep(2.0)  # Redis stays down for a while: the outage itself is the fault
+        # Redis stays down for a while: the outage itself is the fault; 20 s is longer than the
+        # clients' retry window (RQ's scheduler process dies on it, turns fail while it lasts)
+        time.sleep(outage_s)
         private_redis.start()
+        back_at = time.monotonic()
         forge.client.connection_pool.disconnect()
         for r in run_ids:  # nothing committed before the crash was lost
             assert forge.get_run(r).step >= before[r]
+        at_restart = {r: forge.get_run(r).step for r in run_ids}
+        resumed_after: dict[str, float] = {}
+
+        def all_resumed() -> bool:
+            for r in run_ids:
+                state = forge.get_run(r)
+                if r not in resumed_after and (state.terminal or state.step > at_restart[r]):
+                    resumed_after[r] = time.monotonic() - back_at
+            return len(resumed_after) == len(run_ids)
 
         def all_done() -> bool:
-            return all(forge.get_run(r).terminal for r in run_ids)
+            return all_resumed() and all(forge.get_run(r).terminal for r in run_ids)
 
         try:
-            wait_for(all_done, timeout=60, interval=0.25, what="runs to finish after the restart")
+            wait_for(all_done, timeout=90, interval=0.1, what="runs to finish after the restart")
         except AssertionError:
             states = [(r, forge.get_run(r).step, forge.get_run(r).status.value) for r in run_ids]
             jobs = {k.decode(): forge.client.hget(k, "status") for k in forge.client.keys("rq:job:*")}
             raise AssertionError(f"{states}\n{jobs}\n{workers.logs()[-6000:]}") from None
-        resumed_in = time.monotonic() - down_at
+        resumed_in = max(resumed_after.values())
         watcher.wait(timeout=30)
     finally:
         if watcher.poll() is None:
@@ -86,10 +99,19 @@ def test_redis_restart_mid_run(
         state, _ = check_run(forge.store, r)
         assert state.status.value == "finished", (r, state.status, state.errors)
     assert len(workers.live()) == 2, "a worker crashed on the outage:\n" + workers.logs()[-3000:]
-    assert watcher.returncode == 0, watch_log.read_text()[-2000:]
+    if outage_s < 5:  # within the client's retry window, `watch` follows the run to its end
+        assert watcher.returncode == 0, watch_log.read_text()[-2000:]
+    else:  # past it, `watch` gives up with one clean line (exit 2), never a traceback
+        assert watcher.returncode in (0, 2), watch_log.read_text()[-2000:]
+        if watcher.returncode == 2:
+            assert watch_log.read_text().splitlines()[-1].startswith("error: cannot reach Redis at")
     logs = workers.logs()
     assert "Traceback" not in watch_log.read_text()
-    print(f"\nREDIS restart: 4/4 runs finished {resumed_in:.1f}s after the crash (2 s outage)")
+    assert resumed_in < 10, f"a run resumed {resumed_in:.1f}s after Redis came back: {resumed_after}"
+    print(
+        f"\nREDIS restart after a {outage_s:.0f} s outage: every run resumed within {resumed_in:.1f}s of "
+        "Redis coming back; 4/4 finished"
+    )
     print("worker log lines about the outage:")
     for line in logs.splitlines():
         if "redis" in line.lower() and ("connect" in line.lower() or "unavailable" in line.lower()):

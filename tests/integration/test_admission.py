@@ -1,8 +1,12 @@
-"""What a public front door may ask for (workers/admission.py): no scheduler-only fields, and a
-brief's model only from the operator's allowlist; the CLI, the Python API and the queue intake."""
+"""What a public front door may ask for (workers/admission.py): no scheduler-only fields, a
+brief's model only from the operator's allowlist, a cost budget only with known prices; the CLI,
+the Python API, the HTTP API and the queue intake. And the worker's side of the price rule."""
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 import redis
 from rq import Queue
@@ -14,7 +18,10 @@ from agents.brief import parse_brief
 from agents.errors import InvalidBrief
 from config.settings import Settings, get_settings
 from ideaforge.cli import app
+from ideaforge.devtools.fake_openai import FakeModelServer
+from ideaforge.web.app import create_app
 from tests.conftest import run_burst
+from tests.web.conftest import LiveServer
 from workers.api import Ideaforge
 
 POSING = [
@@ -109,3 +116,95 @@ def test_operators_allow_more_models(monkeypatch: pytest.MonkeyPatch, env: dict[
         forge.submit({"topic": "Unlisted", "model": "o1"})
     result = CliRunner().invoke(app, ["submit", "Listed", "--model", "gpt-4o-mini", "-q"])
     assert result.exit_code == 0, result.output
+
+
+# --- a cost budget needs known prices (workers/pricing.py) -------------------------------------
+
+BUDGETED = {"topic": "Priced ideas", "rounds": 1, "budget": {"max_cost_usd": 0.5}}
+NO_PRICE = r"max_cost_usd: \$0.5 cannot be kept: no known price for fake-model \(generator, judge, skeptic\); set"
+
+
+def test_a_cost_budget_without_known_prices_is_refused_at_every_front_door(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """IDEAFORGE_MODEL=fake-model: a model no price table knows, and no price configured."""
+    with pytest.raises(InvalidBrief, match=NO_PRICE):
+        Ideaforge(settings).submit(BUDGETED)
+    result = CliRunner().invoke(app, ["submit", "--file", "-", "-q"], input=json.dumps(BUDGETED))
+    assert result.exit_code == 2 and "IDEAFORGE_PRICES" in result.output
+    assert "Traceback" not in result.output
+    with LiveServer(create_app(settings)) as server:
+        response = httpx.post(f"{server.url}/runs", json=BUDGETED, timeout=30)
+    assert response.status_code == 422 and "no known price for fake-model (generator, judge, skeptic)" in response.json()["detail"]
+    job = _intake(redis_client, settings, BUDGETED)
+    assert job.get_status() == JobStatus.FAILED
+    assert "no known price" in (job.latest_result().exc_string or "")  # type: ignore[union-attr]
+    assert Ideaforge(settings).list_runs() == []
+    # without the budget the same brief is taken (its cost will read "unknown")
+    assert Ideaforge(settings).submit({**BUDGETED, "budget": {}})
+
+
+def test_a_priced_model_may_have_a_cost_budget(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    monkeypatch.setenv("IDEAFORGE_PRICES", '{"fake-model": [0.1, 0.2]}')
+    get_settings.cache_clear()
+    assert Ideaforge(get_settings()).submit(BUDGETED)
+    monkeypatch.setenv("IDEAFORGE_MODEL", "gpt-4o-mini")  # priced by the table, no setting needed
+    monkeypatch.delenv("IDEAFORGE_PRICES")
+    get_settings.cache_clear()
+    assert Ideaforge(get_settings()).submit(BUDGETED)
+    with pytest.raises(InvalidBrief, match=r"no known price for fake-model \(generator, judge, skeptic\)"):
+        monkeypatch.setenv("IDEAFORGE_BRIEF_MODELS", '["fake-model"]')
+        get_settings.cache_clear()
+        Ideaforge(get_settings()).submit({**BUDGETED, "model": "fake-model"})  # the brief's own model
+
+
+def test_gpt_4o_mini_is_priced_from_the_table_and_its_cost_budget_stops_the_run(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    """No price configured: the table prices gpt-4o-mini (the fake server answers with usage), and
+    a budget smaller than one request stops the run at the next turn, a shortlist written."""
+    monkeypatch.setenv("IDEAFORGE_MODEL", "gpt-4o-mini")
+    get_settings.cache_clear()
+    settings = get_settings()
+    forge = Ideaforge(settings)
+    run_id = forge.submit({"topic": "Cheap ideas", "rounds": 3, "budget": {"max_cost_usd": 0.00001}})
+    run_burst(settings)
+    state = forge.get_run(run_id)
+    assert state.status.value == "finished" and state.stop_reason is not None
+    assert state.stop_reason.value == "cost_budget", state.stop_detail
+    assert state.cost_usd is not None and state.cost_usd >= 0.00001
+    assert forge.get_shortlist(run_id) is not None
+    shown = CliRunner().invoke(app, ["show", run_id])
+    assert shown.exit_code == 0 and f"${state.cost_usd:.4f}" in shown.output
+    listed = CliRunner().invoke(app, ["runs", "--format", "json"])
+    assert json.loads(listed.output)[0]["cost_usd"] == pytest.approx(state.cost_usd, abs=1e-6)
+
+
+def test_a_worker_without_the_price_fails_the_budgeted_run(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], fake_model: FakeModelServer
+) -> None:
+    """The submitter had a price, the worker has none: the run ends failed with the reason, before
+    the worker asks the model anything."""
+    monkeypatch.setenv("IDEAFORGE_PRICES", '{"fake-model": [0.1, 0.2]}')
+    get_settings.cache_clear()
+    run_id = Ideaforge(get_settings()).submit(BUDGETED)
+    monkeypatch.delenv("IDEAFORGE_PRICES")
+    get_settings.cache_clear()
+    settings = get_settings()
+    run_burst(settings)
+    state = Ideaforge(settings).get_run(run_id)
+    assert state.status.value == "failed" and state.stop_reason is not None
+    assert state.stop_reason.value == "error"
+    assert "on this worker, budget.max_cost_usd: $0.5 cannot be kept: no known price" in (state.stop_detail or "")
+    assert fake_model.state.prompt_chars == []  # not one request paid
+
+
+def test_an_unknown_cost_reads_unknown_in_the_cli(settings: Settings) -> None:
+    forge = Ideaforge(settings)
+    run_id = forge.submit({"topic": "Unpriced ideas", "rounds": 1})
+    run_burst(settings)
+    assert forge.get_run(run_id).cost_usd is None
+    shown = CliRunner().invoke(app, ["show", run_id])
+    assert shown.exit_code == 0 and "unknown" in shown.output and "$0.0000" not in shown.output
+    listed = CliRunner().invoke(app, ["runs", "--format", "json"])
+    assert json.loads(listed.output)[0]["cost_usd"] is None

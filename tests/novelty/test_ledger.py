@@ -30,6 +30,10 @@ class CountingEmbedder:
     def dim(self) -> int:
         return self.inner.dim
 
+    @property
+    def multilingual(self) -> bool:
+        return self.inner.multilingual
+
     def embed(self, texts: list[str]) -> np.ndarray:
         self.texts += len(texts)
         return self.inner.embed(texts)

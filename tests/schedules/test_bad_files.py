@@ -92,3 +92,6 @@ def test_cli_exits_2_with_one_line_never_a_traceback(
     result = runner.invoke(app, ["digest", "--since", "yesterday-ish"])
     assert result.exit_code == 2
     assert "--since 'yesterday-ish' is neither a duration" in result.stderr
+    result = runner.invoke(app, ["digest", "--since", "99999999d"])  # was a ValueError traceback
+    assert result.exit_code == 2 and "reaches back before 1970" in result.stderr
+    assert "Traceback" not in result.output + result.stderr

@@ -73,20 +73,83 @@ async def test_second_round_generator_sees_and_evolves_survivors(
     assert evolved and all(i.round == 2 and i.parents for i in evolved)
 
 
-async def test_unusable_generator_answer_is_recorded_and_the_run_goes_on(
+async def test_a_generator_that_gives_no_usable_answer_fails_the_run_with_its_error(
     ctx: TurnContext, fake_model: FakeModelServer
 ) -> None:
     fake_model.add_faults(
         Fault(kind="bad_schema", role="generator"), Fault(kind="bad_schema", role="generator")
     )
-    state = make_state(deny=["composting"], rounds=2)
+    outcome = await run_step(make_state(deny=["composting"], rounds=2), ctx)
+    state = outcome.state
+    assert state.status is RunStatus.FAILED and state.stop_reason is StopReason.ERROR
+    assert state.phase is Phase.DONE and not state.ideas
+    assert (state.stop_detail or "").startswith("generate: no usable answer (the generator call failed): ")
+    call = outcome.events[0]
+    assert call.kind == "error" and call.content.removeprefix("FAILED: ") in (state.stop_detail or "")
+    assert state.errors == [state.stop_detail]
+    assert state.usage["generator"].failures == 1 and state.usage["generator"].prompt_tokens > 0
+    assert "run stopped: error" in outcome.events[-1].content
+
+
+@pytest.mark.parametrize(("phase", "role"), [(Phase.CRITIQUE, "skeptic"), (Phase.JUDGE, "judge")])
+async def test_a_phase_whose_every_call_failed_fails_the_run_and_one_answer_is_enough(
+    ctx: TurnContext, fake_model: FakeModelServer, phase: Phase, role: str
+) -> None:
+    state = make_state(deny=["x"], rounds=2)
+    state.ideas = [scored_idea(n, 5, 5) for n in range(1, 4)]
+    for idea in state.ideas:
+        idea.critique = None if phase is Phase.CRITIQUE else idea.critique
+        idea.score = None
+    state.phase = phase
+    # four bad answers among six requests: some call fails (asked and re-asked) or is repaired by
+    # its re-ask, the others answer, so the run goes on
+    fake_model.add_faults(*[Fault(kind="bad_schema", role=role) for _ in range(4)])
+    partial = await run_step(state, ctx)
+    assert partial.state.status is RunStatus.RUNNING and partial.state.phase is not Phase.DONE
+    # every call fails: the run fails, quoting the model's error
+    fake_model.add_faults(*[Fault(kind="bad_schema", role=role) for _ in range(6)])
     outcome = await run_step(state, ctx)
-    assert outcome.state.phase is Phase.FILTER
-    assert not outcome.state.ideas
-    assert outcome.events[0].kind == "error" and "FAILED" in outcome.events[0].content
-    assert outcome.state.usage["generator"].failures == 1
-    final, _ = await run_to_end(outcome.state, ctx)
-    assert final.status is RunStatus.FINISHED and final.ideas  # round 2 still produced ideas
+    assert outcome.state.status is RunStatus.FAILED and outcome.state.stop_reason is StopReason.ERROR
+    detail = outcome.state.stop_detail or ""
+    assert detail.startswith(f"{phase.value}: no usable answer (all 3 {role} calls failed): ")
+    assert outcome.events[0].content.removeprefix("FAILED: ") in detail
+    assert outcome.state.usage[role].failures == 3
+
+
+@pytest.mark.parametrize("strategy", ["restrict", "question", "mix"])
+async def test_a_preparation_phase_without_an_answer_fails_the_run(
+    ctx: TurnContext, fake_model: FakeModelServer, strategy: str
+) -> None:
+    fake_model.add_faults(
+        Fault(kind="bad_schema", role="generator"), Fault(kind="bad_schema", role="generator")
+    )
+    state = make_state(strategy=strategy, rounds=1)
+    first = state.phase
+    outcome = await run_step(state, ctx)
+    assert first is not Phase.GENERATE
+    assert outcome.state.status is RunStatus.FAILED
+    assert (outcome.state.stop_detail or "").startswith(f"{first.value}: no usable answer")
+
+
+async def test_every_step_leaves_an_event_when_a_round_keeps_no_idea(ctx: TurnContext) -> None:
+    """Steps stay contiguous in the transcript even when filter, critique, judge and rank have
+    nothing to work on (here: every new idea repeats the deny-list and is dropped)."""
+    state = make_state(deny=["Idea number 1 about something"], rounds=1)
+    copy = scored_idea(1, 5, 5)
+    copy.critique, copy.score = None, None
+    state.ideas, state.new_idea_ids, state.phase = [copy], [copy.id], Phase.FILTER
+    state.round_stats(1).generated = 1
+    steps: dict[int, list[str]] = {}
+    while not state.terminal:
+        outcome = await run_step(state, ctx)
+        steps[state.step] = [e.phase for e in outcome.events]
+        assert all(e.step == state.step for e in outcome.events)
+        state = outcome.state
+    assert not state.alive_ideas()
+    assert state.status is RunStatus.FINISHED
+    assert list(steps) == list(range(min(steps), max(steps) + 1))
+    assert all(steps.values()), steps  # filter, critique, judge, rank, stop_check: one event at least
+    assert steps[state.step - 5] == ["filter", "filter"]  # the drop, then the round's count
 
 
 async def test_step_raises_retryable_when_the_model_is_down(

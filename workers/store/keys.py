@@ -1,6 +1,7 @@
 """Every Redis key ideaforge uses, in one place. All keys start with the configured prefix `{p}`.
 Only the modules of `workers/store/` read or write them: `runs.py` the run keys and the run index,
-`events.py` the transcripts, `ledger.py` the ledger, `metrics.py`, `schedules.py` and `workers.py` theirs.
+`events.py` the transcripts, `queue.py` the queue set, `ledger.py` the ledger, `metrics.py`,
+`schedules.py` and `workers.py` theirs.
 
 | key | type | what |
 |---|---|---|
@@ -8,8 +9,12 @@ Only the modules of `workers/store/` read or write them: `runs.py` the run keys 
 | {p}:run:{id}:events | stream | the transcript: one entry per event, field `e` = TranscriptEvent JSON |
 | {p}:run:{id}:shortlist | string (JSON) | the Shortlist, written in the commit that stops the run |
 | {p}:run:{id}:stopped | string | end-of-run work: `claimed` (600 s TTL) while it runs, then `done` |
+| {p}:run:{id}:charged | hash | `{role}:{field}` -> usage of all turn attempts (`unapplied` = this - usage) |
+| {p}:queues | set | RQ queue names ideaforge turns go on (recovery and the sweep cover each) |
 | {p}:runs | sorted set | run ids scored by creation time, epoch seconds (the run index) |
 | {p}:runs:status:{status} | set | run ids by status |
+| {p}:runs:active | hash | run id -> `{"step", "queue", "at"}` JSON of each run not stopped (sweep index) |
+| {p}:sweep:lock | string, short TTL | held by the worker running this period's reconcile sweep |
 | {p}:runs:schedule:{name} | sorted set | run ids started by a schedule, by creation time |
 | {p}:ledger:namespaces | set | every ledger namespace that has held an entry |
 | {p}:ledger:{ns}:entries | hash | entry id -> LedgerEntry JSON (title, summary, kind, run/idea, note) |
@@ -53,12 +58,27 @@ class Keys:
     def stopped(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}:stopped"
 
+    def charged(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:charged"
+
+    @property
+    def queues(self) -> str:
+        return f"{self.prefix}:queues"
+
     @property
     def runs(self) -> str:
         return f"{self.prefix}:runs"
 
     def runs_by_status(self, status: str) -> str:
         return f"{self.prefix}:runs:status:{status}"
+
+    @property
+    def runs_active(self) -> str:
+        return f"{self.prefix}:runs:active"
+
+    @property
+    def sweep_lock(self) -> str:
+        return f"{self.prefix}:sweep:lock"
 
     def runs_by_schedule(self, schedule: str) -> str:
         return f"{self.prefix}:runs:schedule:{schedule}"

@@ -3,8 +3,10 @@ are `events.TranscriptStream`, reached as `RunStore.transcripts`)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis
@@ -13,7 +15,7 @@ from redis.client import Pipeline
 from agents.errors import InvalidPayload, RunAlreadyFinished, RunNotFound
 from agents.ranking import build_shortlist
 from agents.shortlist import Shortlist
-from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent
+from agents.state import TERMINAL_STATUSES, RunState, RunStatus, TranscriptEvent, Usage
 from config.settings import Settings
 from workers.connection import connect
 from workers.store import as_text
@@ -23,6 +25,30 @@ from workers.store.keys import Keys
 T = TypeVar("T")
 Enqueue = Callable[[Pipeline], Any]
 STOPPED_CLAIM_S = 600  # an end-of-run claim whose holder crashed expires after this (seconds)
+_CHARGED_FIELDS = ("prompt_tokens", "completion_tokens", "cost_usd", "unpriced_calls")
+
+
+def unapplied_usage(charged: dict[Any, Any], applied: dict[str, Usage]) -> dict[str, Usage]:
+    """Per role, what was charged (the `charged` hash: `{role}:{field}` -> number) beyond what the
+    committed calls `applied`; roles with nothing unapplied are left out. Never negative (a charge
+    that could not be written while Redis was down is simply not there)."""
+    totals: dict[str, dict[str, float]] = {}
+    for key, value in charged.items():
+        role, _, name = as_text(key).rpartition(":")
+        if role and name in _CHARGED_FIELDS:
+            totals.setdefault(role, {})[name] = float(as_text(value))
+    out: dict[str, Usage] = {}
+    for role, fields in totals.items():
+        done = applied.get(role, Usage())
+        usage = Usage(
+            prompt_tokens=max(0, int(fields.get("prompt_tokens", 0)) - done.prompt_tokens),
+            completion_tokens=max(0, int(fields.get("completion_tokens", 0)) - done.completion_tokens),
+            cost_usd=max(0.0, round(fields.get("cost_usd", 0.0) - done.cost_usd, 9)),
+            unpriced_calls=max(0, int(fields.get("unpriced_calls", 0)) - done.unpriced_calls),
+        )
+        if usage.total_tokens or usage.cost_usd or usage.unpriced_calls:
+            out[role] = usage
+    return out
 
 
 def merge_external(current: RunState, new: RunState) -> None:
@@ -33,6 +59,17 @@ def merge_external(current: RunState, new: RunState) -> None:
     for idea in new.ideas:
         if idea.id in verdicts:
             idea.verdict = verdicts[idea.id]
+
+
+@dataclass(frozen=True)
+class ActiveTurn:
+    """The next turn of a run that has not stopped: its step, its queue (None: the configured
+    default) and when the run last changed (`updated_at`, Unix seconds)."""
+
+    run_id: str
+    step: int
+    queue: str | None
+    updated_at: float
 
 
 class RunStore:
@@ -101,6 +138,15 @@ class RunStore:
         raws = self.r.mget([self.keys.run(i) for i in ids])
         return [RunState.model_validate_json(raw) for raw in raws if raw is not None]
 
+    def active_turns(self) -> list[ActiveTurn]:
+        """The next turn of every run that has not stopped, from one small index (no state loads)."""
+        raw: Any = self.r.hgetall(self.keys.runs_active)
+        out = []
+        for run_id, value in raw.items():
+            turn = json.loads(value)
+            out.append(ActiveTurn(as_text(run_id), int(turn["step"]), turn["queue"], float(turn["at"])))
+        return out
+
     def count_by_status(self) -> dict[str, int]:
         """Run count per status value (every `RunStatus`, zeros included)."""
         with self.r.pipeline(transaction=False) as pipe:
@@ -136,6 +182,10 @@ class RunStore:
             pipe.sadd(self.keys.runs_by_status(state.status.value), state.run_id)
         if state.status in TERMINAL_STATUSES:
             pipe.set(self.keys.shortlist(state.run_id), self.live_shortlist(state).model_dump_json())
+            pipe.hdel(self.keys.runs_active, state.run_id)
+        else:
+            turn = {"step": state.step, "queue": state.queue, "at": state.updated_at}
+            pipe.hset(self.keys.runs_active, state.run_id, json.dumps(turn))
 
     def create(self, state: RunState, events: list[TranscriptEvent], enqueue: Enqueue) -> None:
         """Store a new run, its first events and the enqueue of its first turn, atomically."""
@@ -146,6 +196,8 @@ class RunStore:
             pipe.multi()
             self._write_state(pipe, state, None)
             pipe.zadd(self.keys.runs, {state.run_id: state.created_at})
+            if state.queue:
+                pipe.sadd(self.keys.queues, state.queue)
             if state.brief.schedule:
                 pipe.zadd(self.keys.runs_by_schedule(state.brief.schedule), {state.run_id: state.created_at})
             self.transcripts.append(pipe, state.run_id, events)
@@ -182,6 +234,8 @@ class RunStore:
                 pipe.unwatch()
                 return False
             merge_external(current, new_state)
+            charged = pipe.hgetall(self.keys.charged(new_state.run_id))
+            new_state.unapplied = unapplied_usage(charged, new_state.usage)
             pipe.multi()
             self._write_state(pipe, new_state, current.status)
             self.transcripts.append(pipe, new_state.run_id, events)
@@ -191,6 +245,47 @@ class RunStore:
             return True
 
         return self._optimistic(self.keys.run(new_state.run_id), attempt)
+
+    # --- usage the endpoint charged (see `unapplied_usage`) ---------------------------------------
+    def charge(
+        self, run_id: str, role: str, prompt_tokens: int, completion_tokens: int, cost_usd: float | None
+    ) -> None:
+        """Count one HTTP request of a turn attempt of `run_id` as charged (cost in USD, None =
+        unknown price), whether or not its turn ever commits."""
+        key = self.keys.charged(run_id)
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.hincrby(key, f"{role}:prompt_tokens", prompt_tokens)
+            pipe.hincrby(key, f"{role}:completion_tokens", completion_tokens)
+            if cost_usd is None:
+                pipe.hincrby(key, f"{role}:unpriced_calls", 1)
+            else:
+                pipe.hincrbyfloat(key, f"{role}:cost_usd", cost_usd)
+            pipe.execute()
+
+    def unapplied(self, state: RunState) -> dict[str, Usage]:
+        """What the endpoint charged `state`'s run beyond the usage `state` applied, per role."""
+        return unapplied_usage(self.r.hgetall(self.keys.charged(state.run_id)), state.usage)
+
+    def settle_unapplied(self, run_id: str) -> RunState:
+        """Store the run's `unapplied` usage as charged now (after a turn attempt that did not
+        commit; a stopped run too); returns the state. Raises RunNotFound."""
+
+        def attempt(pipe: Pipeline, raw: Any) -> RunState:
+            if raw is None:
+                pipe.unwatch()
+                raise RunNotFound(f"no run with id {run_id!r}")
+            state = RunState.model_validate_json(raw)
+            unapplied = unapplied_usage(pipe.hgetall(self.keys.charged(run_id)), state.usage)
+            if unapplied == state.unapplied:
+                pipe.unwatch()
+                return state
+            state.unapplied = unapplied
+            pipe.multi()
+            pipe.set(self.keys.run(run_id), state.model_dump_json())
+            pipe.execute()
+            return state
+
+        return self._optimistic(self.keys.run(run_id), attempt)
 
     def update(self, run_id: str, change: Callable[[RunState], None]) -> RunState:
         """Apply a person's change to a run (not a turn): optimistic, retried on conflict.
