@@ -102,6 +102,15 @@ class Verdict(BaseModel):
     at: float
 
 
+class KnownItem(BaseModel):
+    """One known thing an idea was compared with by the novelty filter: its text, where it comes from
+    (`deny` | `ledger` | `prior_art`) and the cosine similarity of the embeddings (-1..1)."""
+
+    text: str
+    source: str
+    cosine: float
+
+
 class Idea(BaseModel):
     id: str
     title: str
@@ -116,6 +125,8 @@ class Idea(BaseModel):
     matches: int = 0
     opponents: list[str] = Field(default_factory=list)  # ids met in Elo matches (pairs are not repeated)
     novelty_distance: float | None = None  # 1 - max cosine similarity to anything known
+    nearest_known: list[KnownItem] = Field(default_factory=list)  # most similar known items, best first
+    cluster: str | None = None  # id of the idea that founded its cluster (agents/novelty/clusters.py)
     duplicate_of: str | None = None
     dropped: str | None = None  # why it left the pool, if it did
     failure: str | None = None  # a model call about this idea that failed for good

@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     novelty_short_words: int = Field(
         default=12, ge=0, description="words; known texts shorter than this get the deny bands"
     )
+    cluster_cosine: Cosine = Field(
+        default=0.45,
+        description="cosine; a kept idea joins its nearest run idea's cluster at or above it "
+        "(agents/novelty/clusters.py)",
+    )
     elo_k: float = Field(
         default=32.0, gt=0.0, le=400.0, description="Elo points: a decisive match between equals moves k/2"
     )

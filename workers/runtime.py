@@ -85,6 +85,7 @@ def novelty_filter(settings: Settings, ledger_index: VectorIndex | None = None) 
         thresholds=Thresholds(high=settings.novelty_high, low=settings.novelty_low),
         deny_thresholds=Thresholds(high=settings.novelty_deny_high, low=settings.novelty_deny_low),
         short_words=settings.novelty_short_words,
+        cluster_cosine=settings.cluster_cosine,
         ledger=ledger_index,
         max_concurrency=settings.max_concurrency,
     )

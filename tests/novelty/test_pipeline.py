@@ -16,6 +16,7 @@ from agents.novelty.dedup import Action, Candidate, Source, Thresholds, assess
 from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
 from agents.novelty.filter import ledger_lanes
 from agents.novelty.index import VectorIndex
+from agents.ranking import diverse_order, rank_survivors
 from agents.state import RunState, RunStatus, StopReason
 from config.settings import Settings, get_settings
 from ideaforge.cli import app
@@ -93,7 +94,15 @@ def test_a_repeated_idea_is_dropped_with_its_reason_and_elo_ranks_the_shortlist(
     shortlist = forge.get_shortlist(run_id)
     assert shortlist is not None and shortlist.ranked_by == "elo"
     elos = [e.elo for e in shortlist.ideas]
-    assert elos == sorted(elos, reverse=True) and len(set(elos)) > 1
+    assert len(set(elos)) > 1
+    # Elo order, the best of each cluster first (agents/ranking.py); every kept idea has its cluster
+    assert all(i.cluster for i in state.ideas if i.alive) and dup.cluster is None
+    best_first = diverse_order(rank_survivors(state, settings.elo_min_matches))
+    assert [e.idea_id for e in shortlist.ideas] == [i.id for i in best_first][: len(shortlist.ideas)]
+    assert [e.cluster for e in shortlist.ideas] == [state.idea(e.idea_id).cluster for e in shortlist.ideas]
+    for cluster in {e.cluster for e in shortlist.ideas}:
+        mine = [e.elo for e in shortlist.ideas if e.cluster == cluster]
+        assert mine == sorted(mine, reverse=True)
     assert all(e.objection and e.novelty and e.feasibility for e in shortlist.ideas)
 
 
