@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.answer_size import SHORT_TEXT_CHARS, ideas_for_cap
 from agents.prompts import markers
+from agents.prompts.judging import KNOWN_IDEA_LABELS
 from agents.prompts.strategies import strategy_instructions
 from agents.ranking import combined_score, rank_survivors
 from agents.state import Idea, RunState
@@ -115,7 +116,22 @@ def critique_request(state: RunState, idea: Idea) -> str:
     )
 
 
+def known_block(idea: Idea) -> str:
+    """The idea's nearest known items (`Idea.nearest_known`, set by the novelty filter), most similar
+    first, each with where it comes from and its cosine similarity; "" when the filter found none."""
+    if not idea.nearest_known:
+        return ""
+    lines = [
+        f"- {_data(k.text)[: MAX_TITLE_CHARS * 2]} ({KNOWN_IDEA_LABELS.get(k.source, k.source)}, "
+        f"cosine {k.cosine:.2f})"
+        for k in idea.nearest_known
+    ]
+    return "\n\n<nearest_known>\n" + "\n".join(lines) + "\n</nearest_known>"
+
+
 def judge_request(state: RunState, idea: Idea) -> str:
+    """The Judge's scoring request: brief, idea, the Skeptic's critique (for feasibility) and the idea's
+    nearest known items with their cosine similarity (for novelty: `known_block`)."""
     critique = ""
     if idea.critique:
         flaws = "; ".join(_data(f) for f in idea.critique.flaws[:MAX_FLAWS_SHOWN])
@@ -124,7 +140,7 @@ def judge_request(state: RunState, idea: Idea) -> str:
             f"{_data(idea.critique.strongest_objection)}\n</critique>"
         )
     return (
-        f"{brief_block(state)}\n\n{idea_block(idea)}{critique}\n\nScore this idea. "
+        f"{brief_block(state)}\n\n{idea_block(idea)}{critique}{known_block(idea)}\n\nScore this idea. "
         'Answer as {"novelty": 1-10, "feasibility": 1-10, "rationale": ...}.'
     )
 

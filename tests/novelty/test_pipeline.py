@@ -119,6 +119,11 @@ def test_a_deny_item_blocks_its_paraphrase(settings: Settings, fake_model: FakeM
     assert not idea.alive and idea.duplicate_of == "deny:0"
     assert idea.dropped and "a deny-list item" in idea.dropped and "Ride-sharing apps" in idea.dropped
     assert [i.alive for i in state.ideas if i.id != carpool] == [True]
+    # every idea stores its nearest known items (the Judge's grounding); here the one deny item
+    for i in state.ideas:
+        [known] = i.nearest_known
+        assert known.text == "Ride-sharing apps" and known.source == "deny"
+        assert known.cosine == pytest.approx(1 - i.novelty_distance, abs=1e-3)
 
 
 def test_ledger_persists_across_runs_and_a_rejected_idea_blocks_its_near_copy(
