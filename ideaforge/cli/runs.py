@@ -90,6 +90,13 @@ def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
         )
         return
     out.print(render.runs_table([state]))
+    unapplied = {role: u.total_tokens for role, u in state.unapplied.items() if u.total_tokens}
+    if unapplied:
+        parts = ", ".join(f"{role} {n:,}" for role, n in sorted(unapplied.items()))
+        out.print(
+            f"tokens charged but not applied (turns that never committed; included above): {parts}",
+            highlight=False,
+        )
     if state.stop_reason is not None:
         style = "red" if state.status is RunStatus.FAILED else "bold"
         out.print(

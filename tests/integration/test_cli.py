@@ -424,6 +424,10 @@ def test_a_failed_run_exits_3_with_its_reason_from_run_watch_and_shortlist_and_s
         assert "┏" not in out  # no empty table (the Markdown document says "No idea survived")
     code, out, err = cli("shortlist", run_id, "--format", "json")
     assert code == 3 and json.loads(out)["status"] == "failed"
+    # the files people read the next morning carry the why too, not only stderr
+    assert json.loads(out)["stop_detail"].startswith("generate: no usable answer (the generator call failed): ")
+    code, out, err = cli("shortlist", run_id, "--format", "md")
+    assert "Stopped: generate: no usable answer (the generator call failed): " in out
     code, out, _ = cli("show", run_id)
     assert code == 0
     assert "stopped: error — generate: no usable answer (the generator call failed): " in out
