@@ -89,6 +89,18 @@ def fail(state: RunState, detail: str, now: float) -> StepOutcome:
     return StepOutcome(new, log.events)
 
 
+def cancel_now(state: RunState, detail: str, now: float) -> StepOutcome:
+    """End a run at once as cancelled (its turn in flight, if any, is abandoned: that turn's commit
+    will find the step taken and do nothing). `detail` says who stopped it; `now` in Unix seconds."""
+    new = working_copy(state)
+    log = EventLog(new, lambda: now)
+    new.cancel_requested = True
+    finish(new, StopReason.CANCELLED, detail, now, log)
+    new.step += 1
+    new.updated_at = now
+    return StepOutcome(new, log.events)
+
+
 def no_usable_answer(events: list[TranscriptEvent]) -> str | None:
     """The reason a phase failed when its model calls gave no usable answer at all, else None.
 

@@ -112,6 +112,7 @@ def build_shortlist(state: RunState, now: float | None = None, *, min_matches: i
         topic=state.brief.topic,
         status=state.status.value,
         stop_reason=state.stop_reason.value if state.stop_reason else None,
+        stop_detail=state.stop_detail,
         ranked_by="elo" if by_elo else "score",
         generated=len(state.ideas),
         dropped=sum(1 for i in state.ideas if not i.alive),

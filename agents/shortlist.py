@@ -38,6 +38,7 @@ class Shortlist(BaseModel):
     topic: str
     status: str
     stop_reason: str | None
+    stop_detail: str | None = None  # why the run stopped, in words (e.g. a failed run's model error)
     ranked_by: str  # "elo" or "score"
     generated: int
     dropped: int

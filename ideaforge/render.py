@@ -67,6 +67,11 @@ def run_summary(state: RunState) -> dict[str, Any]:
         "ideas_dropped": len(state.ideas) - len(state.alive_ideas()),
         "tokens": state.total_tokens,
         "tokens_by_role": {role: u.total_tokens for role, u in state.usage.items()},
+        # charged by the endpoint for turns that never committed (a crash, a retry, a lost CAS); part
+        # of `tokens`, kept apart from the roles' committed tokens above
+        "tokens_unapplied_by_role": {
+            role: u.total_tokens for role, u in state.unapplied.items() if u.total_tokens
+        },
         "cost_usd": None if state.cost_usd is None else round(state.cost_usd, 6),  # None: unknown
         "stop_reason": state.stop_reason.value if state.stop_reason else None,
         "stop_detail": state.stop_detail,
@@ -182,6 +187,8 @@ def shortlist_markdown(shortlist: Shortlist) -> str:
     ]
     if not shortlist.ideas:
         lines.append("_No idea survived._")
+    if shortlist.stop_detail and (not shortlist.ideas or shortlist.status != "finished"):
+        lines += ["", f"Stopped: {clean(shortlist.stop_detail)}"]  # the why, in the file read next morning
     for e in shortlist.ideas:
         lines += [
             f"## {e.rank}. {e.title}",

@@ -11,6 +11,7 @@ and the queue; it stays light to import (no model client, no embedder).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,27 @@ class Ideaforge:
     def cancel(self, run_id: str) -> RunState:
         """Ask the run to stop after the turn in flight (RunAlreadyFinished if it has stopped)."""
         return self.store.request_cancel(run_id)
+
+    def cancel_now(self, run_id: str, detail: str) -> RunState:
+        """Stop the run at once as `cancelled`, with its shortlist, when nothing will serve its queue
+        any more (the workers that did were stopped): the turn in flight is abandoned and its late
+        commit, if any, is refused by the compare-and-set. Returns the stored state (unchanged when
+        the run had stopped already, or a turn committed meanwhile and it was tried again)."""
+        from agents.engine import cancel_now
+
+        for _ in range(5):  # a turn may commit between our load and our commit: load again
+            state = self.store.load(run_id)
+            if state.terminal:
+                return state
+            outcome = cancel_now(state, detail, time.time())
+            if self.store.commit_turn(state.step, outcome.state, outcome.events, None):
+                break
+        state = self.store.load(run_id)
+        if state.terminal:
+            from workers.stopped import on_run_stopped
+
+            on_run_stopped(self.settings, self.store, state)
+        return state
 
     # --- shortlists ----------------------------------------------------------------------------
     def get_shortlist(self, run_id: str) -> Shortlist | None:

@@ -17,6 +17,7 @@ SCHEMES = ("redis", "rediss", "unix")
 _SECRET_QUERY = re.compile(r"((?:^|[?&])(?:password|username)=)[^&#]*", re.IGNORECASE)
 _HINT = (
     "percent-encode reserved characters in the password (/ → %2F, # → %23, ? → %3F, @ → %40, "
+    "% → %25, "
     "as Python's urllib.parse.quote(password, safe='') does); supported schemes: redis://, rediss://, unix://"
 )
 
@@ -55,11 +56,22 @@ def validate_url(url: str) -> None:
         raise ConfigError(f"the Redis URL {where} has {shown}; {_HINT}")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"the Redis URL {where} is malformed; {_HINT}") from None
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise ConfigError(f"the Redis URL {where} has a port that is not a number from 1 to 65535") from None
+    try:
         if parts.query:
             parse_qsl(parts.query, strict_parsing=True)
     except ValueError:
         raise ConfigError(f"the Redis URL {where} is malformed; {_HINT}") from None
+    if re.search(r"%(?![0-9A-Fa-f]{2})", parts.netloc.rpartition("@")[0]):
+        raise ConfigError(
+            f"the Redis URL {where} has a '%' in its credentials that starts no %XX escape: "
+            f"write a literal '%' as %25; {_HINT}"
+        )
     tail = parts.path + parts.query + parts.fragment
     db_ok = scheme == "unix" or re.fullmatch(r"/?\d*", parts.path) is not None
     if "@" in tail or parts.fragment or "#" in url.rpartition("@")[2] or not db_ok:

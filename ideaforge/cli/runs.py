@@ -90,6 +90,13 @@ def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
         )
         return
     out.print(render.runs_table([state]))
+    unapplied = {role: u.total_tokens for role, u in state.unapplied.items() if u.total_tokens}
+    if unapplied:
+        parts = ", ".join(f"{role} {n:,}" for role, n in sorted(unapplied.items()))
+        out.print(
+            f"tokens charged but not applied (turns that never committed; included above): {parts}",
+            highlight=False,
+        )
     if state.stop_reason is not None:
         style = "red" if state.status is RunStatus.FAILED else "bold"
         out.print(
@@ -188,8 +195,16 @@ def cancel(run_id: str) -> None:
     out.print(f"cancel requested for run [bold]{run_id}[/] (now at round {state.round}, {state.phase.value})")
 
 
-def _exit_on_signal(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
+class _Stopped(Exception):
+    """SIGTERM (a supervisor, `timeout`) or SIGHUP (the terminal closed) reached `ideaforge run`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop_on_signal(signum: int, _frame: Any) -> None:
+    raise _Stopped(signum)
 
 
 @clean_errors
@@ -216,8 +231,10 @@ def run(
     # A queue of its own, so that only the workers started here (with this endpoint) serve the run.
     queue = f"ideaforge-run-{secrets.token_hex(6)}"
     f = Ideaforge(settings)
-    # SIGTERM (e.g. `timeout`, a supervisor) unwinds like SystemExit, so the cleanup below still runs
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    # SIGTERM (a supervisor, `timeout`) and SIGHUP (the terminal closed: the workers, in their own
+    # session, would not hear it) stop at once like a second Ctrl-C, so nothing is left running
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
     stop_model = ensure_model(settings)
     pool = WorkerPool(workers, queue)
     started = time.time()
@@ -230,12 +247,15 @@ def run(
                 f"run [bold]{run_id}[/]: {render.escape(brief.topic)}  ({workers} workers, queue {queue})"
             )
         interrupted = _follow_until_stopped(f, run_id, pool, fmt, started)
-    except KeyboardInterrupt:
-        # before the run was submitted, or a second Ctrl-C while it was being cancelled: stop at once
+    except (KeyboardInterrupt, _Stopped) as exc:
+        # before the run was submitted, a second Ctrl-C while it was being cancelled, SIGTERM or
+        # SIGHUP: stop at once; the run's workers are gone, so its cancel is written here
+        why = exc.args[0] if isinstance(exc, _Stopped) else "a second Ctrl-C"
         pool.kill()
-        left = "nothing: no run was submitted" if run_id is None else _left_behind(f, run_id, queue)
-        err.print(f"stopped at once; left behind: {left}", highlight=False, markup=False)
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        left = "no run was submitted" if run_id is None else _stopped_at_once(f, run_id, why)
+        err.print(f"stopped at once ({why}): {left}", highlight=False, markup=False)
+        code = 128 + exc.signum if isinstance(exc, _Stopped) else ExitCode.INTERRUPTED
+        raise typer.Exit(code) from None
     finally:
         pool.stop()
         stop_model()
@@ -290,15 +310,16 @@ def _follow_until_stopped(
     return True
 
 
-def _left_behind(f: Ideaforge, run_id: str, queue: str) -> str:
-    """What a stop at once leaves: the run as stored, and how to finish it."""
-    state = f.get_run(run_id)
-    if state.terminal:
-        return f"run {run_id} had already stopped ({state.status.value}); nothing"
+def _stopped_at_once(f: Ideaforge, run_id: str, why: str) -> str:
+    """Cancel the run now (its workers were stopped, so no turn would ever finish the cancel) and
+    say what that left: the run's status and the abandoned turn."""
+    before = f.get_run(run_id)
+    if before.terminal:
+        return f"run {run_id} had already stopped ({before.status.value})"
+    after = f.cancel_now(run_id, f"cancelled by {why} on ideaforge run (turn {before.step} abandoned)")
     return (
-        f"run {run_id} {state.status.value} at step {state.step} (round {state.round}, {state.phase.value}) "
-        f"with a cancel requested and its turn in flight abandoned; a worker on its queue finishes "
-        f"the cancel: ideaforge worker --queue {queue}"
+        f"run {run_id} {after.status.value} at step {before.step} (round {before.round}, "
+        f"{before.phase.value}); its turn in flight was abandoned; shortlist: ideaforge shortlist {run_id}"
     )
 
 

@@ -30,10 +30,16 @@ def run_detail(state: RunState) -> dict[str, Any]:
         }
         for role, u in state.usage.items()
     }
+    unapplied = {  # charged for turns that never committed (a crash, a retry, a lost CAS)
+        role: {"tokens": u.total_tokens, "cost_usd": None if u.unpriced_calls else _usd(u.cost_usd)}
+        for role, u in state.unapplied.items()
+        if u.total_tokens
+    }
     return {
         **run_summary(state),
         "ideas_per_round": state.brief.ideas_per_round,
         "usage_by_role": usage,
+        "unapplied_by_role": unapplied,
         "terminal": state.terminal,
         "deny": state.deny,
         "errors": state.errors,

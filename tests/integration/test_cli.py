@@ -339,28 +339,35 @@ def test_ctrl_c_cancels_the_run_the_turn_in_flight_finishes_and_the_shortlist_pr
     assert all(_gone(pid) for pid in pids) and not redis_client.smembers("rq:workers")
 
 
-def test_a_second_ctrl_c_stops_at_once_and_says_what_is_left_behind(
-    env: dict[str, str], redis_client: redis.Redis, fake_model: FakeModelServer
+@pytest.mark.parametrize("stop", ["second-ctrl-c", "SIGTERM", "SIGHUP"])
+def test_stopping_run_at_once_leaves_nothing_running_and_the_run_cancelled(
+    env: dict[str, str], redis_client: redis.Redis, fake_model: FakeModelServer, stop: str
 ) -> None:
+    """A second Ctrl-C, SIGTERM (a supervisor) or SIGHUP (the terminal closed) stops at once. Before,
+    SIGHUP left the workers (in their own session) running forever, and SIGTERM or a second Ctrl-C
+    left the run `running`/`queued` on a queue nothing served."""
     fake_model.set_latency(30_000)  # the turn in flight would take 30 s
     run = RunProcess(env, "--rounds", "2", "--workers", "1", "--deny", "composting")
     run.wait_for(lambda: fake_model.state.requests["total"] >= 1)  # a worker is in the turn
     pids = _worker_pids(redis_client)
-    run.ctrl_c()
-    time.sleep(1)
-    run.ctrl_c()
+    if stop == "second-ctrl-c":
+        run.ctrl_c()
+        time.sleep(1)
+        run.ctrl_c()
+    else:
+        run.proc.send_signal(getattr(signal, stop))  # to `ideaforge run` alone, as a supervisor would
     started = time.monotonic()
     code, err = run.finish(timeout=20)
     assert time.monotonic() - started < 10
-    assert code == 130, err
+    assert code == (130 if stop == "second-ctrl-c" else 128 + getattr(signal, stop)), err
     run_id = run.run_id()
     assert "Traceback" not in err
-    assert f"stopped at once; left behind: run {run_id} queued at step 0 (round 1, generate)" in err, err
-    assert "with a cancel requested and its turn in flight abandoned" in err
-    assert "finishes the cancel: ideaforge worker --queue ideaforge-run-" in err
+    assert f"stopped at once ({'a second Ctrl-C' if stop == 'second-ctrl-c' else stop}): run {run_id} cancelled at step 0" in err, err
+    assert "its turn in flight was abandoned" in err
     assert pids and all(_gone(pid) for pid in pids)
     state = json.loads(redis_client.get(f"ideaforge:run:{run_id}") or b"{}")
-    assert state["cancel_requested"] is True and state["status"] == "queued"
+    assert state["status"] == "cancelled" and state["stop_reason"] == "cancelled"
+    assert redis_client.get(f"ideaforge:run:{run_id}:shortlist") is not None  # every stop writes one
 
 
 def test_run_serves_its_run_on_a_queue_of_its_own(
@@ -417,6 +424,10 @@ def test_a_failed_run_exits_3_with_its_reason_from_run_watch_and_shortlist_and_s
         assert "┏" not in out  # no empty table (the Markdown document says "No idea survived")
     code, out, err = cli("shortlist", run_id, "--format", "json")
     assert code == 3 and json.loads(out)["status"] == "failed"
+    # the files people read the next morning carry the why too, not only stderr
+    assert json.loads(out)["stop_detail"].startswith("generate: no usable answer (the generator call failed): ")
+    code, out, err = cli("shortlist", run_id, "--format", "md")
+    assert "Stopped: generate: no usable answer (the generator call failed): " in out
     code, out, _ = cli("show", run_id)
     assert code == 0
     assert "stopped: error — generate: no usable answer (the generator call failed): " in out

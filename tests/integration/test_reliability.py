@@ -3,6 +3,7 @@ the usage of turn attempts that never committed (issue 13, items 5, 9, 11, 15)."
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -210,6 +211,21 @@ def test_a_retried_turn_keeps_what_its_first_attempt_paid_apart_and_counts_it(
     assert state.usage["generator"].prompt_tokens == sum(e.prompt_tokens for e in calls)
     committed = sum(u.total_tokens for u in state.usage.values())
     assert state.total_tokens == committed + unapplied.total_tokens  # the budget counts it
+    # ...and every front door shows it apart from the roles' committed tokens
+    shown = CliRunner().invoke(app, ["show", run_id, "--format", "json"])
+    summary = json.loads(shown.output)
+    assert summary["tokens_unapplied_by_role"] == {"generator": unapplied.total_tokens}
+    assert summary["tokens"] == sum(summary["tokens_by_role"].values()) + unapplied.total_tokens
+    table = CliRunner().invoke(app, ["show", run_id])
+    flat = " ".join(table.output.split())
+    assert f"charged but not applied (turns that never committed; included above): generator {unapplied.total_tokens:,}" in flat
+    from ideaforge.web.views import run_detail
+    from workers.digest.build import build_digest
+    from workers.digest.markdown import digest_markdown
+
+    assert run_detail(state)["unapplied_by_role"]["generator"]["tokens"] == unapplied.total_tokens
+    digest = build_digest(forge.store, since=0)
+    assert f"charged but not applied {unapplied.total_tokens:,}" in digest_markdown(digest)
 
 
 def test_unapplied_usage_counts_toward_the_token_and_cost_budgets(settings: Settings) -> None:

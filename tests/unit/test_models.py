@@ -75,3 +75,28 @@ def test_a_hosted_endpoint_without_a_model_name_uses_the_hosted_default() -> Non
     settings = Settings(openai_api_key="sk-test", hosted_model="gpt-test-mini")
     models = resolve_role_models(settings, load_agents_config())
     assert {m.model for m in models.values()} == {"gpt-test-mini"}
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("redis://u:ab%zzcd@127.0.0.1:6379/0", "write a literal '%' as %25"),
+        ("redis://u:100%@127.0.0.1:6379/0", "write a literal '%' as %25"),
+        ("redis://127.0.0.1:99999/0", "port that is not a number from 1 to 65535"),
+    ],
+)
+def test_redis_urls_that_redis_py_would_misread_are_named(url: str, words: str) -> None:
+    """A lone '%' in a password was sent undecoded ("refused the credentials", misleading); a port
+    out of range got the percent-encoding hint, which did not fit."""
+    from agents.errors import ConfigError
+    from workers.connection import validate_url
+
+    with pytest.raises(ConfigError, match=words) as info:
+        validate_url(url)
+    assert "ab%zzcd" not in str(info.value) and "100%" not in str(info.value)
+
+
+def test_a_percent_escape_in_a_password_is_fine() -> None:
+    from workers.connection import validate_url
+
+    validate_url("redis://u:ab%2541cd@127.0.0.1:6379/0")  # the password ab%41cd, written right

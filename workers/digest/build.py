@@ -56,6 +56,7 @@ class DigestRun(BaseModel):
     rounds: int
     tokens: int
     tokens_by_role: dict[str, int]
+    tokens_unapplied: int = 0  # charged for turns that never committed; part of `tokens`
     cost_usd: float | None  # USD; None = unknown (some model request had no known price)
     generated: int
     shortlist: list[DigestIdea] = Field(default_factory=list)
@@ -144,6 +145,7 @@ def digest_run(run: RunState, shortlists: dict[str, Shortlist], earlier: list[Ru
         rounds=run.round,
         tokens=run.total_tokens,
         tokens_by_role={role: u.total_tokens for role, u in run.usage.items()},
+        tokens_unapplied=sum(u.total_tokens for u in run.unapplied.values()),
         cost_usd=total_cost([run.cost_usd]),
         generated=len(run.ideas),
         shortlist=ideas,

@@ -34,6 +34,7 @@ def _run_section(run: DigestRun) -> list[str]:
         f"- **Tokens:** {run.tokens:,} "
         + "("
         + ", ".join(f"{role} {n:,}" for role, n in sorted(run.tokens_by_role.items()))
+        + (f", charged but not applied {run.tokens_unapplied:,}" if run.tokens_unapplied else "")
         + f") · **cost** {format_cost(run.cost_usd)}"
         + f" · {run.generated} ideas generated in {run.rounds} round(s)",
         "",
