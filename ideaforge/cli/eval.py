@@ -41,6 +41,7 @@ def eval(
     pairs: Annotated[int, typer.Option(min=1, max=200, help="Sampled idea pairs per topic.")] = 9,
     seed: Annotated[int, typer.Option(help="Seed of the pair sample and the bootstrap.")] = 0,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=32, help="Local workers.")] = 2,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the file's first N topics.")] = None,
 ) -> None:
     """Run each topic through an ideaforge brainstorm (own workers, own queue) and through one
     single-prompt call on the same model; a judge compares sampled idea pairs blind, in both orders.
@@ -49,7 +50,7 @@ def eval(
 
     settings = get_settings()
     f = forge()
-    topics = f.load_eval_topics(topics_file)
+    topics = f.load_eval_topics(topics_file)[:limit]
     if rounds is None and not settings.endpoint_configured:
         rounds = settings.local_default_rounds
     namespace = f"eval-{secrets.token_hex(4)}"  # the eval's runs neither read nor feed a real ledger

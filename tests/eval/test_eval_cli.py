@@ -33,11 +33,11 @@ def test_eval_runs_both_arms_judges_blind_and_reports(
     env: dict[str, str], redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS)
+    topics.write_text(TOPICS + "  - topic: A third topic that --limit 2 leaves out\n")
     out_dir = tmp_path / "report"
     proc = subprocess.run(
         [sys.executable, "-m", "ideaforge", "eval", str(topics), "--rounds", "1", "--workers", "1",
-         "--pairs", "4", "--out", str(out_dir)],
+         "--pairs", "4", "--limit", "2", "--out", str(out_dir)],
         cwd=ROOT,
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
