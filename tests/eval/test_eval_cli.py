@@ -118,3 +118,27 @@ def test_eval_cli_bad_input_exits_2_without_traceback(settings: Settings, tmp_pa
     assert result.exit_code == 2
     assert "cannot read topics file" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_eval_names_another_judge_model_and_does_not_call_it_self_evaluation(
+    env: dict[str, str], redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS)
+    out_dir = tmp_path / "report"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ideaforge", "eval", str(topics), "--rounds", "1", "--workers", "1",
+         "--pairs", "1", "--limit", "1", "--judge-model", "judge-x", "--out", str(out_dir)],
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out_dir / "eval.json").read_text())
+    assert (data["generator_model"], data["judge_model"], data["self_evaluation"]) == (
+        "fake-model", "judge-x", False
+    )
+    assert "self-evaluation" not in (out_dir / "eval.md").read_text()
+    assert "judge judge-x;" in proc.stdout and "(self-evaluation)" not in proc.stdout
