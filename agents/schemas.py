@@ -78,3 +78,11 @@ class PairwiseVerdict(_Answer):
 
     winner: Literal["A", "B"]
     reason: str = Field(default="", max_length=2000)
+
+
+class PreferenceVerdict(_Answer):
+    """The eval judge's blind comparison of two ideas as shown: the more novel and the more feasible."""
+
+    more_novel: Literal["A", "B"]
+    more_feasible: Literal["A", "B"]
+    reason: str = Field(default="", max_length=2000)
