@@ -135,6 +135,8 @@ async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
         if failure is not None:
             new.errors.append(failure)
             finish(new, StopReason.ERROR, failure, now, log)
+        elif spec.back_to is not None and spec.back_when is not None and spec.back_when(new, ctx):
+            new.phase = spec.back_to
         else:
             new.phase = spec.next
     new.step += 1

@@ -146,7 +146,11 @@ class Usage(BaseModel):
 
 
 class RoundStats(BaseModel):
+    """One round's counts: `attempts` Generator calls made (a round short of survivors asks again),
+    `generated` ideas over all of them, `kept` of those through the filter (the unique yield)."""
+
     round: int
+    attempts: int = 0
     generated: int = 0
     kept: int = 0
 

@@ -70,17 +70,27 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    """One Generator call for the round's shortfall: `ideas_per_round` less the round's filter
+    survivors so far; a top-up (not the round's first call) is logged with its attempt number."""
     agent = ctx.agents["generator"]
     cap = agent.cap.tokens if agent.cap else None
+    stats = state.round_stats(state.round)
+    wanted = state.brief.ideas_per_round - stats.kept
+    stats.attempts += 1
+    if stats.attempts > 1:
+        log.system(
+            f"round {state.round}: attempt {stats.attempts} of {ctx.generate_attempts}: "
+            f"{stats.kept} of {state.brief.ideas_per_round} ideas survived the filter; "
+            f"asking for {wanted} more"
+        )
     answer, record = await ask_structured(
-        agent, prompts.generate_request(state, ctx.elo_min_matches, cap), IdeaBatch
+        agent, prompts.generate_request(state, ctx.elo_min_matches, cap, wanted), IdeaBatch
     )
     log.call(record)
-    stats = state.round_stats(state.round)
     if answer is None:
         return  # the engine fails the run: its one call gave no usable answer
     known_ids = {i.id for i in state.ideas}
-    for draft in answer.ideas[: state.brief.ideas_per_round]:
+    for draft in answer.ideas[:wanted]:
         parents = [p for p in draft.builds_on if p in known_ids]
         idea = Idea(
             id=f"i{len(state.ideas) + 1}",

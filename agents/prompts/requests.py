@@ -81,12 +81,16 @@ def _survivor_lines(idea: Idea) -> str:
     return "\n".join(parts)
 
 
-def generate_request(state: RunState, min_matches: int, cap_tokens: int | None = None) -> str:
+def generate_request(
+    state: RunState, min_matches: int, cap_tokens: int | None = None, wanted: int | None = None
+) -> str:
     """The Generator's request for this round; from round 2 on it shows the best survivors, ranked
     as the shortlist ranks them (`min_matches`: Elo matches each candidate needs before Elo decides).
-    It asks for as many ideas as the Generator's answer cap (`cap_tokens`) holds (`ideas_for_cap`)."""
+    It asks for `wanted` ideas (None: `ideas_per_round`), or as many as the Generator's answer cap
+    (`cap_tokens`) holds (`ideas_for_cap`). The round's ideas the filter dropped are listed apart
+    as "not these" (a top-up call after a short round)."""
     brief = state.brief
-    n = ideas_for_cap(cap_tokens, brief.ideas_per_round)
+    n = ideas_for_cap(cap_tokens, brief.ideas_per_round if wanted is None else wanted)
     sections = [brief_block(state), strategy_instructions(state)]
     survivors = rank_survivors(state, min_matches)[:MAX_SURVIVORS_SHOWN] if state.round > 1 else []
     if survivors:
@@ -95,11 +99,18 @@ def generate_request(state: RunState, min_matches: int, cap_tokens: int | None =
             "variants that overcome the objection (list the ids you build on in `builds_on`); do not "
             "restate them:\n\n" + "\n\n".join(_survivor_lines(i) for i in survivors)
         )
-    titles = [i.title[:MAX_TITLE_CHARS] for i in state.ideas][-MAX_EARLIER_TITLES:]
+    dropped = [i for i in state.ideas if i.round == state.round and not i.alive]
+    titles = [i.title[:MAX_TITLE_CHARS] for i in state.ideas if i not in dropped][-MAX_EARLIER_TITLES:]
     if titles:
         sections.append(
             "Titles already proposed (do not repeat them or their substance):\n"
             + "\n".join(f"- {_data(t)}" for t in titles)
+        )
+    if dropped:
+        sections.append(
+            "Not these: dropped this round as known answers or repeats (propose none of them or "
+            "anything close to them):\n"
+            + "\n".join(f"- {_data(i.title[:MAX_TITLE_CHARS])}" for i in dropped[-MAX_EARLIER_TITLES:])
         )
     sections.append(
         f"{markers.COUNT_PHRASE.format(count=n)} "

@@ -40,9 +40,10 @@ async def test_restrict_derives_a_deny_list_first(ctx: TurnContext) -> None:
     state, phases = await run_to_end(make_state(strategy="restrict", rounds=2), ctx)
     assert phases[0] == "derive_deny"
     assert "composting" in state.deny
-    assert phases[1:7] == ["generate", "filter", "critique", "judge", "rank", "stop_check"]
+    assert phases[1:7] == ["generate", "filter", "critique", "judge", "rank", "stop_check"]  # round 1: 3 kept
     assert state.status is RunStatus.FINISHED and state.stop_reason is StopReason.ROUNDS_DONE
-    assert len(state.ideas) == 6
+    assert [r.kept for r in state.rounds] == [3, 3]  # a round short of survivors topped up
+    assert len(state.ideas) == sum(r.generated for r in state.rounds)
     assert state.step == len(phases) + 0  # one step per phase run, the last one stops the run
 
 
@@ -139,6 +140,7 @@ async def test_every_step_leaves_an_event_when_a_round_keeps_no_idea(ctx: TurnCo
     copy.critique, copy.score = None, None
     state.ideas, state.new_idea_ids, state.phase = [copy], [copy.id], Phase.FILTER
     state.round_stats(1).generated = 1
+    state.round_stats(1).attempts = ctx.generate_attempts  # no top-up left
     steps: dict[int, list[str]] = {}
     while not state.terminal:
         outcome = await run_step(state, ctx)
