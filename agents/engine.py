@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from agents.context import EventLog, TurnContext
 from agents.novelty.dedup import dried_up
 from agents.phases import PHASES
-from agents.state import Phase, RunState, RunStatus, StopReason, TranscriptEvent
+from agents.ranking import is_candidate
+from agents.state import Idea, Phase, RunState, RunStatus, StopReason, TranscriptEvent
 
 STATUS_FOR_REASON = {
     StopReason.CANCELLED: RunStatus.CANCELLED,
@@ -48,8 +50,47 @@ def pending_stop(state: RunState, now: float) -> tuple[StopReason, str] | None:
     return None
 
 
+DROP_KINDS = {"deny": "known answer", "ledger": "from an earlier run", "prior_art": "prior art"}
+
+
+def _drop_kind(idea: Idea) -> str:
+    """How a dropped idea left the pool, in a few words (a duplicate by what it repeats)."""
+    if idea.duplicate_of is not None:
+        source = idea.duplicate_of.split(":", 1)[0] if ":" in idea.duplicate_of else "run"
+        return DROP_KINDS.get(source, "repeat of this run")
+    return (idea.dropped or "").split(":", 1)[0]
+
+
+def empty_shortlist_reason(state: RunState) -> str | None:
+    """Why the run has no idea to shortlist, from its pool; None when it has a candidate.
+
+    E.g. "no idea made the shortlist: 3 generated, 3 dropped (2 known answer, 1 fatal flaw)": the
+    ideas generated, those dropped by kind (known answer, repeat of this run, from an earlier run,
+    prior art, fatal flaw) and those never scored (with the first failure), or "no idea was generated".
+    """
+    if any(is_candidate(i) for i in state.ideas):
+        return None
+    if not state.ideas:
+        return "no idea was generated"
+    dropped = Counter(_drop_kind(i) for i in state.ideas if not i.alive)
+    unscored = [i for i in state.ideas if i.alive and i.score is None]
+    parts = [f"{len(state.ideas)} generated"]
+    if dropped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in dropped.most_common())
+        parts.append(f"{sum(dropped.values())} dropped ({kinds})")
+    if unscored:
+        failure = next((i.failure for i in unscored if i.failure), None)
+        parts.append(f"{len(unscored)} never scored" + (f" ({failure})" if failure else ""))
+    return "no idea made the shortlist: " + ", ".join(parts)
+
+
 def finish(state: RunState, reason: StopReason, detail: str, now: float, log: EventLog) -> None:
-    """End the run; every stop records its reason (the shortlist is written on commit)."""
+    """End the run; every stop records its reason, and a run with nothing to shortlist says why
+    in its `stop_detail` (`empty_shortlist_reason`) for every front door (the shortlist is
+    written on commit)."""
+    empty = empty_shortlist_reason(state)
+    if empty is not None:
+        detail = f"{detail}; {empty}"
     state.status = STATUS_FOR_REASON.get(reason, RunStatus.FINISHED)
     state.stop_reason = reason
     state.stop_detail = detail
