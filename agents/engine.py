@@ -86,9 +86,9 @@ def empty_shortlist_reason(state: RunState) -> str | None:
 
 def finish(state: RunState, reason: StopReason, detail: str, now: float, log: EventLog) -> None:
     """End the run; every stop records its reason, and a run with nothing to shortlist says why
-    in its `stop_detail` (`empty_shortlist_reason`) for every front door (the shortlist is
-    written on commit)."""
-    empty = empty_shortlist_reason(state)
+    in its `stop_detail` (`empty_shortlist_reason`; a failed run's detail is its error) for every
+    front door (the shortlist is written on commit)."""
+    empty = empty_shortlist_reason(state) if reason is not StopReason.ERROR else None
     if empty is not None:
         detail = f"{detail}; {empty}"
     state.status = STATUS_FOR_REASON.get(reason, RunStatus.FINISHED)

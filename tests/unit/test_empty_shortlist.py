@@ -74,3 +74,12 @@ async def test_a_cancelled_run_before_any_idea_says_none_was_generated(ctx: Turn
     state = (await run_step(state, ctx)).state
     assert state.status is RunStatus.CANCELLED
     assert state.stop_detail == "cancelled by a person; no idea was generated"
+
+
+async def test_a_failed_run_keeps_its_error_as_the_detail(
+    ctx: TurnContext, fake_model: FakeModelServer
+) -> None:
+    fake_model.add_faults(*[Fault(kind="bad_schema", role="generator") for _ in range(2)])
+    state = (await run_step(make_state(deny=[KNOWN], rounds=1), ctx)).state
+    assert state.status is RunStatus.FAILED and state.errors == [state.stop_detail]
+    assert "no idea" not in (state.stop_detail or "")
