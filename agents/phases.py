@@ -1,13 +1,17 @@
 """The brainstorm's phases as one explicit table.
 
 derive_deny | pose_questions | pair_concepts   (once, by strategy, if needed)
-→ generate → filter → critique → judge → rank → stop_check → generate (next round) … → done
+→ generate → filter → critique → meta_review → judge → rank → stop_check → generate (next round) … → done
 
 The filter loops back to generate while the round is short: fewer than `ideas_per_round` of its
 ideas survived the filter and it has made fewer than `generate_attempts` Generator calls (each
 top-up asks only for the shortfall, with the round's dropped titles as "not these"). Each pass is
 its own step, so the one-step-per-job model holds. Verdicts after the filter (a fatal critique)
 never send a round back.
+
+The meta-review (the Judge's model, one call) sums up the flaws recurring across the round's
+critiques; the next rounds' Generator requests show it. A round with fewer than 2 critiques skips
+the call (the step still leaves an event).
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ PHASES: dict[Phase, PhaseSpec] = {
     Phase.PAIR_CONCEPTS: PhaseSpec("generator", turns.pair_concepts, Phase.GENERATE),
     Phase.GENERATE: PhaseSpec("generator", turns.generate, Phase.FILTER),
     Phase.FILTER: PhaseSpec(None, turns.filter_new, Phase.CRITIQUE, Phase.GENERATE, round_is_short),
-    Phase.CRITIQUE: PhaseSpec("skeptic", turns.critique, Phase.JUDGE),
+    Phase.CRITIQUE: PhaseSpec("skeptic", turns.critique, Phase.META_REVIEW),
+    Phase.META_REVIEW: PhaseSpec("judge", turns.meta_review, Phase.JUDGE),
     Phase.JUDGE: PhaseSpec("judge", turns.judge, Phase.RANK),
     Phase.RANK: PhaseSpec("judge", turns.rank, Phase.STOP_CHECK),
     Phase.STOP_CHECK: PhaseSpec(None, None, None),

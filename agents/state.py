@@ -31,6 +31,7 @@ class Phase(StrEnum):
     GENERATE = "generate"
     FILTER = "filter"  # code only: dedup and novelty
     CRITIQUE = "critique"
+    META_REVIEW = "meta_review"  # the Judge's model sums up the flaws that recur across the round's critiques
     JUDGE = "judge"
     RANK = "rank"  # the Judge's pairwise Elo matches among the survivors
     STOP_CHECK = "stop_check"  # code only
@@ -177,6 +178,9 @@ class RunState(BaseModel):
     deny: list[str] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
     concept_pairs: list[list[str]] = Field(default_factory=list)
+    # the latest meta-review: flaws recurring across one round's critiques (capped), shown to the
+    # Generator of the rounds after it
+    meta_review: list[str] = Field(default_factory=list)
     new_idea_ids: list[str] = Field(default_factory=list)  # generated, not yet through the filter
     usage: dict[str, Usage] = Field(default_factory=dict)
     # charged but not applied: tokens and cost the endpoint billed for requests of turn attempts that

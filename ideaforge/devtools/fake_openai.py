@@ -160,6 +160,7 @@ ROLE_OF_KIND = {
     "ideas": "generator",
     "flaws": "skeptic",
     "novelty": "judge",
+    "recurring_flaws": "judge",
     "same": "judge",
     "winner": "judge",
 }
@@ -243,6 +244,8 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             "strongest_objection": f"Staff time needed to run {title[:40]}",
             "verdict": "fatal" if FATAL_MARKER in title else "fixable",
         }
+    if kind == "recurring_flaws":
+        return {"recurring_flaws": ["Adoption costs are left unpriced", "No pilot proves the savings"]}
     if kind == "novelty":
         return {
             "novelty": 1 + th % 10,
