@@ -60,6 +60,12 @@ class CritiqueAnswer(_Answer):
         return self.verdict == "fatal"
 
 
+class MetaReview(_Answer):
+    """The meta-review: the flaws and weaknesses that recur across one round's critiques."""
+
+    recurring_flaws: list[str] = Field(min_length=1)
+
+
 class ScoreAnswer(_Answer):
     novelty: int = Field(ge=1, le=10)
     feasibility: int = Field(ge=1, le=10)

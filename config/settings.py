@@ -185,6 +185,13 @@ class Settings(BaseSettings):
     dried_up_rounds: int = Field(
         default=2, ge=1, le=20, description="rounds in a row under dried_up_min_yield that stop a run"
     )
+    generate_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Generator calls per round at most: a round short of ideas_per_round survivors "
+        "of the filter asks again (the dropped titles as 'not these') until it has them or this runs out",
+    )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     # --- Front doors ---------------------------------------------------------------------------

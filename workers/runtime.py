@@ -115,6 +115,7 @@ async def turn_context(
             agents=agents,
             max_concurrency=settings.max_concurrency,
             elo_min_matches=settings.elo_min_matches,
+            generate_attempts=settings.generate_attempts,
             novelty=novelty_filter(settings, ledger_index),
             stop_rules=StopRules(
                 min_yield=settings.dried_up_min_yield, dried_up_rounds=settings.dried_up_rounds

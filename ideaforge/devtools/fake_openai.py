@@ -161,6 +161,7 @@ ROLE_OF_KIND = {
     "flaws": "skeptic",
     "more_novel": "judge",  # before "novelty": the eval's preference verdict
     "novelty": "judge",
+    "recurring_flaws": "judge",
     "same": "judge",
     "winner": "judge",
 }
@@ -244,6 +245,8 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             "strongest_objection": f"Staff time needed to run {title[:40]}",
             "verdict": "fatal" if FATAL_MARKER in title else "fixable",
         }
+    if kind == "recurring_flaws":
+        return {"recurring_flaws": ["Adoption costs are left unpriced", "No pilot proves the savings"]}
     if kind == "novelty":
         return {
             "novelty": 1 + th % 10,

@@ -74,7 +74,8 @@ def test_a_repeated_idea_is_dropped_with_its_reason_and_elo_ranks_the_shortlist(
     assert all(
         i.novelty_distance is not None and i.novelty_distance > 0.2 for i in state.ideas if i.id != copy
     )
-    assert [(r.round, r.generated, r.kept) for r in state.rounds] == [(1, 3, 3), (2, 3, 2)]
+    # round 2 dropped the copy and topped up with one more idea
+    assert [(r.round, r.attempts, r.generated, r.kept) for r in state.rounds] == [(1, 1, 3, 3), (2, 2, 4, 3)]
     events = list(forge.iter_events(run_id))
     dropped = [e for e in events if e.role == "system" and e.content.startswith(f"dropped {copy} ")]
     assert (
@@ -118,7 +119,7 @@ def test_a_deny_item_blocks_its_paraphrase(settings: Settings, fake_model: FakeM
     idea = state.idea(carpool)
     assert not idea.alive and idea.duplicate_of == "deny:0"
     assert idea.dropped and "a deny-list item" in idea.dropped and "Ride-sharing apps" in idea.dropped
-    assert [i.alive for i in state.ideas if i.id != carpool] == [True]
+    assert [i.alive for i in state.ideas if i.id != carpool] == [True, True]  # one topped up
     # every idea stores its nearest known items (the Judge's grounding); here the one deny item
     for i in state.ideas:
         [known] = i.nearest_known
@@ -127,8 +128,11 @@ def test_a_deny_item_blocks_its_paraphrase(settings: Settings, fake_model: FakeM
 
 
 def test_ledger_persists_across_runs_and_a_rejected_idea_blocks_its_near_copy(
-    settings: Settings, fake_model: FakeModelServer
+    settings: Settings, fake_model: FakeModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("IDEAFORGE_GENERATE_ATTEMPTS", "1")  # no top-up: run 2 only repeats run 1
+    get_settings.cache_clear()
+    settings = get_settings()
     forge = Ideaforge(settings)
     ledger = ledger_for(settings, forge.client)
     fake_model.add_faults(idea_fault(*FLOUR))
@@ -183,6 +187,7 @@ def test_the_dried_up_rule_stops_a_run_that_only_repeats_itself(
 ) -> None:
     monkeypatch.setenv("IDEAFORGE_DRIED_UP_ROUNDS", "1")
     monkeypatch.setenv("IDEAFORGE_DRIED_UP_MIN_YIELD", "0.5")
+    monkeypatch.setenv("IDEAFORGE_GENERATE_ATTEMPTS", "1")  # no top-up: a round is its one call
     get_settings.cache_clear()
     settings = get_settings()
     fake_model.add_faults(idea_fault(*FLOUR), idea_fault(*FLOUR_COPY))
