@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
+from agents.novelty.clusters import crowded_clusters
 from agents.novelty.dedup import apply_decision
 from agents.prompts import requests as prompts
 from agents.schemas import (
@@ -86,7 +87,9 @@ async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
             f"asking for {wanted} more"
         )
     answer, record = await ask_structured(
-        agent, prompts.generate_request(state, ctx.elo_min_matches, cap, wanted), IdeaBatch
+        agent,
+        prompts.generate_request(state, ctx.elo_min_matches, cap, wanted, crowded_clusters(state)),
+        IdeaBatch
     )
     log.call(record)
     if answer is None:
