@@ -61,7 +61,10 @@ def validate_url(url: str) -> None:
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
     except ValueError:
-        raise ConfigError(f"the Redis URL {where} has a port that is not a number from 1 to 65535") from None
+        raise ConfigError(
+            f"the Redis URL {where} has a port that is not a number from 1 to 65535 (a raw reserved "
+            f"character in the password reads as one); {_HINT}"
+        ) from None
     try:
         if parts.query:
             parse_qsl(parts.query, strict_parsing=True)
