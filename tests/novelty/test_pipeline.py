@@ -124,7 +124,8 @@ def test_a_deny_item_blocks_its_paraphrase(settings: Settings, fake_model: FakeM
     for i in state.ideas:
         [known] = i.nearest_known
         assert known.text == "Ride-sharing apps" and known.source == "deny"
-        assert known.cosine == pytest.approx(1 - i.novelty_distance, abs=1e-3)
+        # novelty_distance is 1 - the nearest of anything known, run ideas included: never nearer
+        assert known.cosine <= 1 - i.novelty_distance + 1e-3
 
 
 def test_ledger_persists_across_runs_and_a_rejected_idea_blocks_its_near_copy(
