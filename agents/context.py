@@ -30,7 +30,8 @@ class TurnContext:
     """What a turn needs besides the state; built per job by `workers.runtime.turn_context`.
 
     `max_concurrency`: model calls in flight per phase; `elo_min_matches`: matches each candidate
-    needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does); `clock`
+    needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does);
+    `generate_attempts`: Generator calls per round at most (settings `generate_attempts`); `clock`
     returns Unix seconds; `tournament` None turns the rank phase's matches off.
     """
 
@@ -39,6 +40,7 @@ class TurnContext:
     max_concurrency: int
     stop_rules: StopRules
     elo_min_matches: int
+    generate_attempts: int
     clock: Callable[[], float] = time.time
     tournament: Tournament | None = None
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from agents.context import EventLog, TurnContext
 from agents.novelty.dedup import dried_up
 from agents.phases import PHASES
-from agents.state import Phase, RunState, RunStatus, StopReason, TranscriptEvent
+from agents.ranking import is_candidate
+from agents.state import Idea, Phase, RunState, RunStatus, StopReason, TranscriptEvent
 
 STATUS_FOR_REASON = {
     StopReason.CANCELLED: RunStatus.CANCELLED,
@@ -48,8 +50,47 @@ def pending_stop(state: RunState, now: float) -> tuple[StopReason, str] | None:
     return None
 
 
+DROP_KINDS = {"deny": "known answer", "ledger": "from an earlier run", "prior_art": "prior art"}
+
+
+def _drop_kind(idea: Idea) -> str:
+    """How a dropped idea left the pool, in a few words (a duplicate by what it repeats)."""
+    if idea.duplicate_of is not None:
+        source = idea.duplicate_of.split(":", 1)[0] if ":" in idea.duplicate_of else "run"
+        return DROP_KINDS.get(source, "repeat of this run")
+    return (idea.dropped or "").split(":", 1)[0]
+
+
+def empty_shortlist_reason(state: RunState) -> str | None:
+    """Why the run has no idea to shortlist, from its pool; None when it has a candidate.
+
+    E.g. "no idea made the shortlist: 3 generated, 3 dropped (2 known answer, 1 fatal flaw)": the
+    ideas generated, those dropped by kind (known answer, repeat of this run, from an earlier run,
+    prior art, fatal flaw) and those never scored (with the first failure), or "no idea was generated".
+    """
+    if any(is_candidate(i) for i in state.ideas):
+        return None
+    if not state.ideas:
+        return "no idea was generated"
+    dropped = Counter(_drop_kind(i) for i in state.ideas if not i.alive)
+    unscored = [i for i in state.ideas if i.alive and i.score is None]
+    parts = [f"{len(state.ideas)} generated"]
+    if dropped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in dropped.most_common())
+        parts.append(f"{sum(dropped.values())} dropped ({kinds})")
+    if unscored:
+        failure = next((i.failure for i in unscored if i.failure), None)
+        parts.append(f"{len(unscored)} never scored" + (f" ({failure})" if failure else ""))
+    return "no idea made the shortlist: " + ", ".join(parts)
+
+
 def finish(state: RunState, reason: StopReason, detail: str, now: float, log: EventLog) -> None:
-    """End the run; every stop records its reason (the shortlist is written on commit)."""
+    """End the run; every stop records its reason, and a run with nothing to shortlist says why
+    in its `stop_detail` (`empty_shortlist_reason`; a failed run's detail is its error) for every
+    front door (the shortlist is written on commit)."""
+    empty = empty_shortlist_reason(state) if reason is not StopReason.ERROR else None
+    if empty is not None:
+        detail = f"{detail}; {empty}"
     state.status = STATUS_FOR_REASON.get(reason, RunStatus.FINISHED)
     state.stop_reason = reason
     state.stop_detail = detail
@@ -101,6 +142,14 @@ def cancel_now(state: RunState, detail: str, now: float) -> StepOutcome:
     return StepOutcome(new, log.events)
 
 
+def optional_step(state: RunState) -> bool:
+    """True when the phase `state` is in may fail without failing the run: the meta-review, and a
+    Generator top-up attempt in a round that already has survivors of the filter."""
+    if state.phase is Phase.META_REVIEW:
+        return True
+    return state.phase is Phase.GENERATE and state.round_stats(state.round).kept > 0
+
+
 def no_usable_answer(events: list[TranscriptEvent]) -> str | None:
     """The reason a phase failed when its model calls gave no usable answer at all, else None.
 
@@ -144,9 +193,17 @@ async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
         if not log.events:  # stamped with the phase that ran, before the phase moves on
             log.system(f"{new.phase.value}: nothing to do this round")
         failure = no_usable_answer(log.events)
-        if failure is not None:
+        if failure is not None and optional_step(new):
+            # a top-up attempt of a round that has survivors, or the meta-review: the run can do its
+            # work without it, so the failure is recorded and the run goes on
+            new.errors.append(failure)
+            log.system(f"{failure}; going on without it", kind="error")
+            new.phase = spec.next
+        elif failure is not None:
             new.errors.append(failure)
             finish(new, StopReason.ERROR, failure, now, log)
+        elif spec.back_to is not None and spec.back_when is not None and spec.back_when(new, ctx):
+            new.phase = spec.back_to
         else:
             new.phase = spec.next
     new.step += 1

@@ -1,22 +1,49 @@
 """The brainstorm's phases as one explicit table.
 
 derive_deny | pose_questions | pair_concepts   (once, by strategy, if needed)
-→ generate → filter → critique → judge → rank → stop_check → generate (next round) … → done
+→ generate → filter → critique → meta_review → judge → rank → stop_check → generate (next round) … → done
+
+The filter loops back to generate while the round is short: fewer than `ideas_per_round` of its
+ideas survived the filter and it has made fewer than `generate_attempts` Generator calls (each
+top-up asks only for the shortfall, with the round's dropped titles as "not these"). Each pass is
+its own step, so the one-step-per-job model holds. Verdicts after the filter (a fatal critique)
+never send a round back.
+
+The meta-review (the Judge's model, one call) sums up the flaws recurring across the round's
+critiques; the next rounds' Generator requests show it. A round with fewer than 2 critiques skips
+the call (the step still leaves an event).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents import turns
-from agents.state import Phase
+from agents.context import TurnContext
+from agents.state import Phase, RunState
+
+LoopWhen = Callable[[RunState, TurnContext], bool]
 
 
 @dataclass(frozen=True)
 class PhaseSpec:
-    role: str | None  # the agent that acts; None for code-only phases
+    """One phase: the role that acts (None: code only), its handler, and where the run goes next
+    (`next`; None: decided by the stop check), unless `back_when(state, ctx)` holds after the
+    handler ran, in which case the run goes to `back_to` instead."""
+
+    role: str | None
     handler: turns.Handler | None
-    next: Phase | None  # None: decided by the stop check
+    next: Phase | None
+    back_to: Phase | None = None
+    back_when: LoopWhen | None = None
+
+
+def round_is_short(state: RunState, ctx: TurnContext) -> bool:
+    """True while this round has fewer than `ideas_per_round` filter survivors and fewer than
+    `ctx.generate_attempts` Generator calls: the filter then sends the run back to generate."""
+    stats = state.round_stats(state.round)
+    return stats.kept < state.brief.ideas_per_round and stats.attempts < ctx.generate_attempts
 
 
 PHASES: dict[Phase, PhaseSpec] = {
@@ -24,8 +51,9 @@ PHASES: dict[Phase, PhaseSpec] = {
     Phase.POSE_QUESTIONS: PhaseSpec("generator", turns.pose_questions, Phase.GENERATE),
     Phase.PAIR_CONCEPTS: PhaseSpec("generator", turns.pair_concepts, Phase.GENERATE),
     Phase.GENERATE: PhaseSpec("generator", turns.generate, Phase.FILTER),
-    Phase.FILTER: PhaseSpec(None, turns.filter_new, Phase.CRITIQUE),
-    Phase.CRITIQUE: PhaseSpec("skeptic", turns.critique, Phase.JUDGE),
+    Phase.FILTER: PhaseSpec(None, turns.filter_new, Phase.CRITIQUE, Phase.GENERATE, round_is_short),
+    Phase.CRITIQUE: PhaseSpec("skeptic", turns.critique, Phase.META_REVIEW),
+    Phase.META_REVIEW: PhaseSpec("judge", turns.meta_review, Phase.JUDGE),
     Phase.JUDGE: PhaseSpec("judge", turns.judge, Phase.RANK),
     Phase.RANK: PhaseSpec("judge", turns.rank, Phase.STOP_CHECK),
     Phase.STOP_CHECK: PhaseSpec(None, None, None),

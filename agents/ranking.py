@@ -12,6 +12,11 @@ The one ranking rule (the shortlist and the survivors shown to the Generator bot
   are ranked by Elo (see `agents/novelty/elo.py`) with the absolute ranking as the tie-break; the
   shortlist says which rule it used (`ranked_by`: "elo" or "score") and still shows the absolute scores
   and the Skeptic's strongest objection beside each idea.
+- Diversity (the shortlist only): the ranked candidates are taken the best of each cluster first
+  (`Idea.cluster`, see `agents/novelty/clusters.py`), then the second best of each cluster, and so
+  on, each pass in rank order (`diverse_order`): no cluster gets a second place on the shortlist
+  while another cluster's best is left out. An idea without a cluster counts as a cluster of its own.
+  The survivors shown to the Generator keep the plain ranking.
 """
 
 from __future__ import annotations
@@ -60,11 +65,25 @@ def rank_survivors(state: RunState, min_matches: int) -> list[Idea]:
     return rank_ideas(state.ideas, min_matches)[0]
 
 
+def diverse_order(ranked: Sequence[Idea]) -> list[Idea]:
+    """`ranked` (best first) reordered by (place within its cluster, rank): every cluster's best,
+    then every cluster's second, ... (`Idea.cluster`; None: the idea's own cluster)."""
+    seen: dict[str, int] = {}
+    depth = []
+    for idea in ranked:
+        cluster = idea.cluster or idea.id
+        depth.append(seen.get(cluster, 0))
+        seen[cluster] = depth[-1] + 1
+    order = sorted(range(len(ranked)), key=lambda n: (depth[n], n))
+    return [ranked[n] for n in order]
+
+
 def build_shortlist(state: RunState, now: float | None = None, *, min_matches: int) -> Shortlist:
-    """The run's best `brief.shortlist_size` candidates (`rank_ideas`); `now` is Unix seconds."""
+    """The run's best `brief.shortlist_size` candidates (`rank_ideas`, then `diverse_order`); `now` is
+    Unix seconds."""
     ranked, by_elo = rank_ideas(state.ideas, min_matches)
     entries = []
-    for rank, idea in enumerate(ranked[: state.brief.shortlist_size], start=1):
+    for rank, idea in enumerate(diverse_order(ranked)[: state.brief.shortlist_size], start=1):
         assert idea.score is not None
         entries.append(
             ShortlistEntry(
@@ -85,6 +104,7 @@ def build_shortlist(state: RunState, now: float | None = None, *, min_matches: i
                 objection=idea.critique.strongest_objection if idea.critique else None,
                 novelty_distance=idea.novelty_distance,
                 verdict=idea.verdict.decision if idea.verdict else None,
+                cluster=idea.cluster,
             )
         )
     return Shortlist(

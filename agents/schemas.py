@@ -60,6 +60,12 @@ class CritiqueAnswer(_Answer):
         return self.verdict == "fatal"
 
 
+class MetaReview(_Answer):
+    """The meta-review: the flaws and weaknesses that recur across one round's critiques."""
+
+    recurring_flaws: list[str] = Field(min_length=1)
+
+
 class ScoreAnswer(_Answer):
     novelty: int = Field(ge=1, le=10)
     feasibility: int = Field(ge=1, le=10)
@@ -77,4 +83,12 @@ class PairwiseVerdict(_Answer):
     """The Judge's answer to one ordered Elo match: which idea, as shown, wins."""
 
     winner: Literal["A", "B"]
+    reason: str = Field(default="", max_length=2000)
+
+
+class PreferenceVerdict(_Answer):
+    """The eval judge's blind comparison of two ideas as shown: the more novel and the more feasible."""
+
+    more_novel: Literal["A", "B"]
+    more_feasible: Literal["A", "B"]
     reason: str = Field(default="", max_length=2000)

@@ -28,6 +28,7 @@ class ShortlistEntry(BaseModel):
     objection: str | None = None
     novelty_distance: float | None = None
     verdict: str | None = None
+    cluster: str | None = None  # id of the idea that founded its cluster (None: filtered before clusters)
 
 
 class Shortlist(BaseModel):

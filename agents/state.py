@@ -31,6 +31,7 @@ class Phase(StrEnum):
     GENERATE = "generate"
     FILTER = "filter"  # code only: dedup and novelty
     CRITIQUE = "critique"
+    META_REVIEW = "meta_review"  # the Judge's model sums up the flaws that recur across the round's critiques
     JUDGE = "judge"
     RANK = "rank"  # the Judge's pairwise Elo matches among the survivors
     STOP_CHECK = "stop_check"  # code only
@@ -102,6 +103,15 @@ class Verdict(BaseModel):
     at: float
 
 
+class KnownItem(BaseModel):
+    """One known thing an idea was compared with by the novelty filter: its text, where it comes from
+    (`deny` | `ledger` | `prior_art`) and the cosine similarity of the embeddings (-1..1)."""
+
+    text: str
+    source: str
+    cosine: float
+
+
 class Idea(BaseModel):
     id: str
     title: str
@@ -116,6 +126,8 @@ class Idea(BaseModel):
     matches: int = 0
     opponents: list[str] = Field(default_factory=list)  # ids met in Elo matches (pairs are not repeated)
     novelty_distance: float | None = None  # 1 - max cosine similarity to anything known
+    nearest_known: list[KnownItem] = Field(default_factory=list)  # most similar known items, best first
+    cluster: str | None = None  # id of the idea that founded its cluster (agents/novelty/clusters.py)
     duplicate_of: str | None = None
     dropped: str | None = None  # why it left the pool, if it did
     failure: str | None = None  # a model call about this idea that failed for good
@@ -146,7 +158,11 @@ class Usage(BaseModel):
 
 
 class RoundStats(BaseModel):
+    """One round's counts: `attempts` Generator calls made (a round short of survivors asks again),
+    `generated` ideas over all of them, `kept` of those through the filter (the unique yield)."""
+
     round: int
+    attempts: int = 0
     generated: int = 0
     kept: int = 0
 
@@ -173,6 +189,9 @@ class RunState(BaseModel):
     deny: list[str] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
     concept_pairs: list[list[str]] = Field(default_factory=list)
+    # the latest meta-review: flaws recurring across one round's critiques (capped), shown to the
+    # Generator of the rounds after it
+    meta_review: list[str] = Field(default_factory=list)
     new_idea_ids: list[str] = Field(default_factory=list)  # generated, not yet through the filter
     usage: dict[str, Usage] = Field(default_factory=dict)
     # charged but not applied: tokens and cost the endpoint billed for requests of turn attempts that

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
+from agents.novelty.clusters import crowded_clusters
 from agents.novelty.dedup import apply_decision
 from agents.prompts import requests as prompts
 from agents.schemas import (
@@ -20,6 +21,7 @@ from agents.schemas import (
     ConceptPairs,
     CritiqueAnswer,
     IdeaBatch,
+    MetaReview,
     ScoreAnswer,
     UnaskedQuestions,
 )
@@ -27,6 +29,7 @@ from agents.state import Critique, Idea, RunState, Score
 
 T = TypeVar("T", bound=BaseModel)
 MAX_DENY_ITEMS = 20
+MIN_CRITIQUES_REVIEWED = 2  # fewer critiques in a round have no pattern to find: no meta-review call
 
 
 def _dedupe(items: list[str], limit: int) -> list[str]:
@@ -70,17 +73,29 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    """One Generator call for the round's shortfall: `ideas_per_round` less the round's filter
+    survivors so far; a top-up (not the round's first call) is logged with its attempt number."""
     agent = ctx.agents["generator"]
     cap = agent.cap.tokens if agent.cap else None
+    stats = state.round_stats(state.round)
+    wanted = state.brief.ideas_per_round - stats.kept
+    stats.attempts += 1
+    if stats.attempts > 1:
+        log.system(
+            f"round {state.round}: attempt {stats.attempts} of {ctx.generate_attempts}: "
+            f"{stats.kept} of {state.brief.ideas_per_round} ideas survived the filter; "
+            f"asking for {wanted} more"
+        )
     answer, record = await ask_structured(
-        agent, prompts.generate_request(state, ctx.elo_min_matches, cap), IdeaBatch
+        agent,
+        prompts.generate_request(state, ctx.elo_min_matches, cap, wanted, crowded_clusters(state)),
+        IdeaBatch
     )
     log.call(record)
-    stats = state.round_stats(state.round)
     if answer is None:
         return  # the engine fails the run: its one call gave no usable answer
     known_ids = {i.id for i in state.ideas}
-    for draft in answer.ideas[: state.brief.ideas_per_round]:
+    for draft in answer.ideas[:wanted]:
         parents = [p for p in draft.builds_on if p in known_ids]
         idea = Idea(
             id=f"i{len(state.ideas) + 1}",
@@ -169,6 +184,28 @@ async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     targets = [i for i in state.alive_ideas() if i.critique is None]
     await _per_idea(
         state, ctx, log, targets, "skeptic", prompts.critique_request, CritiqueAnswer, _apply_critique
+    )
+
+
+async def meta_review(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    """One call (the Judge's model) summing up the flaws that recur across this round's critiques
+    into `state.meta_review` (at most `prompts.MAX_META_REVIEW_ITEMS`, each cut to
+    `prompts.MAX_META_REVIEW_CHARS`); skipped, with a system event, under 2 critiques."""
+    critiqued = [i for i in state.ideas if i.round == state.round and i.critique is not None]
+    if len(critiqued) < MIN_CRITIQUES_REVIEWED:
+        log.system(
+            f"meta_review: {len(critiqued)} critique(s) this round, a meta-review needs "
+            f"{MIN_CRITIQUES_REVIEWED}; the Generator keeps the last one ({len(state.meta_review)} items)"
+        )
+        return
+    answer, record = await ask_structured(
+        ctx.agents["judge"], prompts.meta_review_request(state, critiqued), MetaReview
+    )
+    log.call(record)
+    if answer is None:
+        return  # the engine fails the run: its one call gave no usable answer
+    state.meta_review = _dedupe(
+        [f[: prompts.MAX_META_REVIEW_CHARS] for f in answer.recurring_flaws], prompts.MAX_META_REVIEW_ITEMS
     )
 
 

@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     novelty_short_words: int = Field(
         default=12, ge=0, description="words; known texts shorter than this get the deny bands"
     )
+    cluster_cosine: Cosine = Field(
+        default=0.45,
+        description="cosine; a kept idea joins its nearest run idea's cluster at or above it "
+        "(agents/novelty/clusters.py)",
+    )
     elo_k: float = Field(
         default=32.0, gt=0.0, le=400.0, description="Elo points: a decisive match between equals moves k/2"
     )
@@ -179,6 +184,13 @@ class Settings(BaseSettings):
     )
     dried_up_rounds: int = Field(
         default=2, ge=1, le=20, description="rounds in a row under dried_up_min_yield that stop a run"
+    )
+    generate_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Generator calls per round at most: a round short of ideas_per_round survivors "
+        "of the filter asks again (the dropped titles as 'not these') until it has them or this runs out",
     )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -204,28 +203,8 @@ def shortlist_markdown(shortlist: Shortlist) -> str:
     return clean("\n".join(lines))
 
 
-def outcome_line(state: RunState, shortlist: Shortlist | None) -> str:
+def outcome_line(state: RunState) -> str:
     """One plain line (no markup; model text cleaned) on how a stopped run ended: its status, stop
-    reason and detail, and when its shortlist is empty, why no idea is on it."""
+    reason and detail (which says why no idea is on an empty shortlist: `agents.engine.finish`)."""
     reason = state.stop_reason.value if state.stop_reason else "not stopped"
-    line = f"run {state.run_id} {state.status.value} ({reason}: {clean(state.stop_detail or '')})"
-    if shortlist is not None and not shortlist.ideas:
-        line += f"; {empty_shortlist_reason(state)}"
-    return line
-
-
-def empty_shortlist_reason(state: RunState) -> str:
-    """Why a run has no idea to shortlist, from its pool: none generated, or how many were dropped
-    (by kind: duplicate, fatal flaw, ...) and how many stayed unscored (with the first failure)."""
-    if not state.ideas:
-        return "no idea was generated"
-    dropped = Counter((i.dropped or "").split(":", 1)[0] for i in state.ideas if not i.alive)
-    unscored = [i for i in state.ideas if i.alive and i.score is None]
-    parts = [f"{len(state.ideas)} generated"]
-    if dropped:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in dropped.most_common())
-        parts.append(f"{sum(dropped.values())} dropped ({kinds})")
-    if unscored:
-        failure = next((i.failure for i in unscored if i.failure), None)
-        parts.append(f"{len(unscored)} never scored" + (f" ({clean(failure)})" if failure else ""))
-    return "no idea made the shortlist: " + ", ".join(parts)
+    return f"run {state.run_id} {state.status.value} ({reason}: {clean(state.stop_detail or '')})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -53,6 +54,8 @@ class MetricsSnapshot:
 
 if TYPE_CHECKING:
     from workers.digest.build import Digest
+    from workers.evaluation.evaluate import EvalResult, TopicResult
+    from workers.evaluation.topics import EvalTopic
     from workers.recovery import Resumed
     from workers.schedules.firing import Fired
     from workers.schedules.model import ScheduleSpec
@@ -339,3 +342,58 @@ class Ideaforge:
         from workers.recovery import resume_run
 
         return resume_run(self.client, self.settings, run_id)
+
+    # --- `ideaforge eval` (issue 14): the pipeline against a single-prompt baseline ---
+
+    @staticmethod
+    def load_eval_topics(path: Path) -> list[EvalTopic]:
+        """The eval's topics from a YAML file; InvalidInput (one line) for a bad file."""
+        from workers.evaluation.topics import load_topics
+
+        return load_topics(path)
+
+    def evaluate(
+        self,
+        topics: list[EvalTopic],
+        brief_fields: dict[str, Any],
+        *,
+        queue: str,
+        workers_alive: Callable[[], bool],
+        judge_model: str | None = None,
+        pairs_per_topic: int = 9,
+        seed: int = 0,
+        on_topic: Callable[[TopicResult], None] | None = None,
+    ) -> EvalResult:
+        """Run the eval (`workers.evaluation.evaluate.evaluate`; each brief is
+        `Brief(topic=..., **brief_fields)`): each topic's brainstorm is submitted
+        to `queue` and followed until it stops (its workers are the caller's; IdeaforgeError when
+        `workers_alive()` turns False with the run unfinished), then the baseline and the judge run
+        here. Raises ModelUnavailable / ModelConfigError for an endpoint that cannot be used."""
+        from agents.errors import IdeaforgeError
+        from agents.eval_arms import EvalIdea
+        from workers.evaluation.evaluate import evaluate
+
+        def run_pipeline(brief: Brief) -> tuple[RunState, list[EvalIdea]]:
+            run_id = self.submit(brief, queue=queue)
+
+            def on_idle() -> None:
+                if not workers_alive():
+                    raise IdeaforgeError(f"all workers exited; eval run {run_id} is unfinished on {queue}")
+
+            for _ in self.iter_events(run_id, follow=True, block_ms=500, on_idle=on_idle):
+                pass
+            sl = self.get_shortlist(run_id)
+            ideas = [EvalIdea(title=e.title, summary=e.summary) for e in sl.ideas] if sl else []
+            return self.get_run(run_id), ideas
+
+        return evaluate(
+            self.settings, topics, brief_fields, run_pipeline,
+            judge_model=judge_model, pairs_per_topic=pairs_per_topic, seed=seed, on_topic=on_topic,
+        )
+
+    @staticmethod
+    def write_eval_report(result: EvalResult, out_dir: Path) -> list[Path]:
+        """Write eval.json, eval.md and eval.html into `out_dir`; returns their paths."""
+        from workers.evaluation.report import write_report
+
+        return write_report(result, out_dir)

@@ -85,6 +85,7 @@ def novelty_filter(settings: Settings, ledger_index: VectorIndex | None = None) 
         thresholds=Thresholds(high=settings.novelty_high, low=settings.novelty_low),
         deny_thresholds=Thresholds(high=settings.novelty_deny_high, low=settings.novelty_deny_low),
         short_words=settings.novelty_short_words,
+        cluster_cosine=settings.cluster_cosine,
         ledger=ledger_index,
         max_concurrency=settings.max_concurrency,
     )
@@ -114,6 +115,7 @@ async def turn_context(
             agents=agents,
             max_concurrency=settings.max_concurrency,
             elo_min_matches=settings.elo_min_matches,
+            generate_attempts=settings.generate_attempts,
             novelty=novelty_filter(settings, ledger_index),
             stop_rules=StopRules(
                 min_yield=settings.dried_up_min_yield, dried_up_rounds=settings.dried_up_rounds

@@ -6,7 +6,10 @@ Policy (two thresholds, calibrated by `python -m benchmarks.novelty_calibration`
   is asked, as in the band;
 - `low` <= cosine < `high`: the Judge is asked a pairwise "same idea?" question (`agents/prompts/judging.py`);
 - below `low`: kept.
-Each decision keeps the nearest neighbour (source, key, text, cosine) and a readable reason.
+Each decision keeps the nearest neighbour (source, key, text, cosine) and a readable reason, and
+every neighbour it looked at (`neighbours`, most similar first): the known ones become
+`Idea.nearest_known` (grounding the Judge's novelty score), the run's own nearest idea decides its
+cluster (`agents/novelty/clusters.py`).
 Vectors are only compared within one embedder's space (`VectorIndex` raises `EmbedderMismatch`).
 """
 
@@ -26,7 +29,7 @@ from agents.novelty.index import VectorIndex
 from agents.novelty.language import is_english
 from agents.prompts.judging import KNOWN_IDEA_LABELS, PromptText, same_idea_prompt
 from agents.schemas import SameIdeaVerdict
-from agents.state import Idea, RoundStats
+from agents.state import Idea, KnownItem, RoundStats
 from config.settings import Cosine, check_band
 
 
@@ -35,6 +38,10 @@ class Source(StrEnum):
     DENY = "deny"  # the run's deny-list: the known, common answers
     LEDGER = "ledger"  # ideas from earlier runs (shortlisted, accepted, rejected)
     PRIOR_ART = "prior_art"  # an imported corpus of known ideas
+
+
+NEAREST_KNOWN = 3
+"""Nearest known items a decision keeps per source index, and an idea stores (`Idea.nearest_known`)."""
 
 
 class Action(StrEnum):
@@ -95,6 +102,15 @@ class NoveltyDecision(BaseModel):
     nearest: Neighbour | None = None  # the neighbour behind the action (the most similar one if kept)
     novelty_distance: float = 1.0  # 1 - max cosine to anything known, clipped to [0, 1]
     reason: str = ""
+    neighbours: list[Neighbour] = []  # every neighbour compared, most similar first
+    cluster: str | None = None  # set for a kept idea by `agents.novelty.clusters.assign_clusters`
+
+    def known(self, k: int = NEAREST_KNOWN) -> list[KnownItem]:
+        """The `k` most similar known items (deny-list, ledger, prior art; not the run's own ideas)."""
+        known = [n for n in self.neighbours if n.source is not Source.RUN]
+        return [
+            KnownItem(text=n.text, source=n.source.value, cosine=round(n.similarity, 3)) for n in known[:k]
+        ]
 
     def question(self) -> PromptText | None:
         """The Judge's same-idea prompt when the decision is ASK_JUDGE."""
@@ -172,11 +188,11 @@ def assess(
         if index is None:
             continue
         index.check(model_id, vecs.shape[1])
-        for i, hit in enumerate(index.top1(vecs, model_id)):
-            if hit is not None:
-                best[i].append(
-                    Neighbour(source=source, key=hit.key, text=hit.label, similarity=hit.score, tag=hit.tag)
-                )
+        for i, hits in enumerate(index.search(vecs, model_id, k=NEAREST_KNOWN)):
+            best[i].extend(
+                Neighbour(source=source, key=hit.key, text=hit.label, similarity=hit.score, tag=hit.tag)
+                for hit in hits
+            )
     products: dict[int, Matrix] = {}
     for lane in lanes:
         if len(lane.index) == 0 or (lane.rows is not None and not lane.rows.any()):
@@ -251,6 +267,7 @@ def _decide(
         nearest=chosen,
         novelty_distance=round(1.0 - min(max(closest, 0.0), 1.0), 6),
         reason=_reason(action, chosen, th),
+        neighbours=sorted(neighbours, key=lambda n: -n.similarity),
     )
 
 
@@ -268,7 +285,8 @@ def resolve_with_verdict(decision: NoveltyDecision, verdict: SameIdeaVerdict | N
 
 
 def apply_decision(idea: Idea, decision: NoveltyDecision) -> None:
-    """Record a final decision on the idea: its novelty distance and, if dropped, why and of what.
+    """Record a final decision on the idea: its novelty distance, nearest known items
+    (`decision.known()`), cluster and, if dropped, why and of what.
 
     A drop sets `idea.duplicate_of` (the neighbour's `ref`) and `idea.dropped` ("duplicate: <reason>").
     Raises ValueError for another idea's decision or an unresolved ASK_JUDGE.
@@ -278,6 +296,8 @@ def apply_decision(idea: Idea, decision: NoveltyDecision) -> None:
     if decision.action is Action.ASK_JUDGE:
         raise ValueError("resolve the Judge's question before applying the decision")
     idea.novelty_distance = decision.novelty_distance
+    idea.nearest_known = decision.known()
+    idea.cluster = decision.cluster
     if decision.action is Action.DROP and decision.nearest is not None:
         idea.duplicate_of = decision.nearest.ref
         idea.dropped = f"duplicate: {decision.reason}"

@@ -14,6 +14,8 @@ under the deny thresholds; full texts get the idea thresholds.
 Cosine >= high drops (with an English-only embedder, only when both texts are English; other such
 pairs are asked like the band's); the band [low, high) asks the Judge "same idea?" through `ask_structured`
 (recorded in the transcript); the Judge's "same" drops, "different" or no usable answer keeps.
+Each kept idea then gets its cluster (`agents/novelty/clusters.py`, at `cluster_cosine`) from the
+same embeddings.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import structlog
 
 from agents.calls import CallRecord, RoleAgent, ask_structured
 from agents.errors import ModelUnavailable
+from agents.novelty.clusters import assign_clusters
 from agents.novelty.dedup import (
     Action,
     Lane,
@@ -89,13 +92,15 @@ def ledger_lanes(
 class EmbeddingNoveltyFilter:
     """The production `NoveltyFilter`. Bands and limits come from settings (`workers/runtime.py`):
     `thresholds` for full ideas, `deny_thresholds` for deny items and texts under `short_words` words,
-    `max_concurrency` same-idea questions in flight; `ledger` is the brief's namespace (or None)."""
+    `max_concurrency` same-idea questions in flight, `cluster_cosine` joins a kept idea to its nearest
+    run idea's cluster; `ledger` is the brief's namespace (or None)."""
 
     embedder: Embedder
     thresholds: Thresholds
     deny_thresholds: Thresholds
     short_words: int
     max_concurrency: int
+    cluster_cosine: float
     ledger: VectorIndex | None = None
 
     async def review(
@@ -125,6 +130,8 @@ class EmbeddingNoveltyFilter:
             multilingual=self.embedder.multilingual,
         )
         finals = await self._ask_judge(state, decisions, agents)
+        clustered = assign_clusters(state, [d for d, _ in finals], self.cluster_cosine)
+        finals = [(d, calls) for d, (_, calls) in zip(clustered, finals, strict=True)]
         log.info(
             "novelty.filter",
             new=n,

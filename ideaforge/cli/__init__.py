@@ -16,7 +16,7 @@ import sys
 import typer
 
 from config.settings import get_settings
-from ideaforge.cli import ledger, model, resume, runs, schedules, web, worker
+from ideaforge.cli import eval, ledger, model, resume, runs, schedules, web, worker
 from ideaforge.cli.helpers import clean_errors
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ for command in (
     runs.verdict,
     resume.resume,
     web.web,
+    eval.eval,
 ):
     app.command()(command)
 app.add_typer(model.model_app, name="model")

@@ -164,7 +164,7 @@ def _finish(
                 err.print(f"wrote {out_file}")
             else:
                 sys.stdout.write(text + "\n")
-    line = render.outcome_line(state, sl)
+    line = render.outcome_line(state)
     if code is not ExitCode.OK or (sl is not None and not sl.ideas):
         err.print(line, style="red" if code is ExitCode.RUN_FAILED else None, highlight=False, markup=False)
     elif table:

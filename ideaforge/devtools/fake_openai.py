@@ -159,7 +159,9 @@ ROLE_OF_KIND = {
     "pairs": "generator",
     "ideas": "generator",
     "flaws": "skeptic",
+    "more_novel": "judge",  # before "novelty": the eval's preference verdict
     "novelty": "judge",
+    "recurring_flaws": "judge",
     "same": "judge",
     "winner": "judge",
 }
@@ -243,6 +245,8 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             "strongest_objection": f"Staff time needed to run {title[:40]}",
             "verdict": "fatal" if FATAL_MARKER in title else "fixable",
         }
+    if kind == "recurring_flaws":
+        return {"recurring_flaws": ["Adoption costs are left unpriced", "No pilot proves the savings"]}
     if kind == "novelty":
         return {
             "novelty": 1 + th % 10,
@@ -260,6 +264,12 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
             return {"winner": "A" if seed % 2 else "B", "reason": "A is more specific"}
         # consistent in both orders: the idea with the larger hash wins, wherever it is shown
         return {"winner": "A" if _h(a) >= _h(b) else "B", "reason": "it is the more specific idea"}
+    if kind == "more_novel":
+        a, b = markers.two_ideas(user)
+        # consistent in both orders: the larger hash is more novel, the smaller more feasible
+        a_wins = _h(a) >= _h(b)
+        novel, feasible = ("A", "B") if a_wins else ("B", "A")
+        return {"more_novel": novel, "more_feasible": feasible, "reason": "decided by the ideas' hashes"}
     return "ok"
 
 

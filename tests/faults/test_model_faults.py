@@ -94,9 +94,10 @@ def test_exhausted_retries_fail_the_run_with_the_reason(fake_model: FakeModelSer
     state, events = check_run(forge.store, run_id)
     assert state.status.value == "failed"
     assert state.stop_reason is not None and state.stop_reason.value == "error"
-    assert state.stop_detail is not None and "(judge) failed after retries" in state.stop_detail
+    # the Judge's model first acts in a round's meta-review (after the Skeptic's critiques)
+    assert state.stop_detail is not None and "(meta_review) failed after retries" in state.stop_detail
     assert "ModelUnavailable" in state.stop_detail and "503" in state.stop_detail
     assert any(e.kind == "error" and "failed after retries" in e.content for e in events)
     assert forge.get_shortlist(run_id) is not None  # every stop writes a shortlist
-    assert fake_model.state.requests["judge"] == 2 * 3 * 4  # 2 ideas, 3 client tries, 4 turn tries
+    assert fake_model.state.requests["judge"] == 1 * 3 * 4  # the meta-review call, 3 client tries, 4 turn tries
     assert forge.client.llen(f"rq:queue:{settings.queue_name}") == 0

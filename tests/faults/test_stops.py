@@ -64,7 +64,7 @@ def test_budget_ends_the_run_cleanly(
     assert state.round < 5  # the budget, not the rounds, ended it
 
 
-PHASES = ["derive_deny", "generate", "filter", "critique", "judge", "rank", "stop_check"]
+PHASES = ["derive_deny", "generate", "filter", "critique", "meta_review", "judge", "rank", "stop_check"]
 
 
 @pytest.mark.parametrize("phase", PHASES)

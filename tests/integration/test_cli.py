@@ -450,7 +450,10 @@ def test_a_finished_run_with_an_empty_shortlist_says_why_and_a_cancelled_one_exi
     cancelled = _stopped_run(settings, {"rounds": 1}, cancel=True)
     for command in (["watch", cancelled], ["shortlist", cancelled]):
         code, _, err = cli(*command)
-        assert code == 4 and f"run {cancelled} cancelled (cancelled: cancelled by a person)" in err
+        assert (
+            code == 4
+            and f"run {cancelled} cancelled (cancelled: cancelled by a person; no idea was generated)" in err
+        )
 
 
 def test_run_exit_code_follows_the_readme_table() -> None:

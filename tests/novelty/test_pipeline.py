@@ -16,6 +16,7 @@ from agents.novelty.dedup import Action, Candidate, Source, Thresholds, assess
 from agents.novelty.embedder import LocalMiniLMEmbedder, idea_text
 from agents.novelty.filter import ledger_lanes
 from agents.novelty.index import VectorIndex
+from agents.ranking import diverse_order, rank_survivors
 from agents.state import RunState, RunStatus, StopReason
 from config.settings import Settings, get_settings
 from ideaforge.cli import app
@@ -73,7 +74,8 @@ def test_a_repeated_idea_is_dropped_with_its_reason_and_elo_ranks_the_shortlist(
     assert all(
         i.novelty_distance is not None and i.novelty_distance > 0.2 for i in state.ideas if i.id != copy
     )
-    assert [(r.round, r.generated, r.kept) for r in state.rounds] == [(1, 3, 3), (2, 3, 2)]
+    # round 2 dropped the copy and topped up with one more idea
+    assert [(r.round, r.attempts, r.generated, r.kept) for r in state.rounds] == [(1, 1, 3, 3), (2, 2, 4, 3)]
     events = list(forge.iter_events(run_id))
     dropped = [e for e in events if e.role == "system" and e.content.startswith(f"dropped {copy} ")]
     assert (
@@ -93,7 +95,15 @@ def test_a_repeated_idea_is_dropped_with_its_reason_and_elo_ranks_the_shortlist(
     shortlist = forge.get_shortlist(run_id)
     assert shortlist is not None and shortlist.ranked_by == "elo"
     elos = [e.elo for e in shortlist.ideas]
-    assert elos == sorted(elos, reverse=True) and len(set(elos)) > 1
+    assert len(set(elos)) > 1
+    # Elo order, the best of each cluster first (agents/ranking.py); every kept idea has its cluster
+    assert all(i.cluster for i in state.ideas if i.alive) and dup.cluster is None
+    best_first = diverse_order(rank_survivors(state, settings.elo_min_matches))
+    assert [e.idea_id for e in shortlist.ideas] == [i.id for i in best_first][: len(shortlist.ideas)]
+    assert [e.cluster for e in shortlist.ideas] == [state.idea(e.idea_id).cluster for e in shortlist.ideas]
+    for cluster in {e.cluster for e in shortlist.ideas}:
+        mine = [e.elo for e in shortlist.ideas if e.cluster == cluster]
+        assert mine == sorted(mine, reverse=True)
     assert all(e.objection and e.novelty and e.feasibility for e in shortlist.ideas)
 
 
@@ -109,12 +119,21 @@ def test_a_deny_item_blocks_its_paraphrase(settings: Settings, fake_model: FakeM
     idea = state.idea(carpool)
     assert not idea.alive and idea.duplicate_of == "deny:0"
     assert idea.dropped and "a deny-list item" in idea.dropped and "Ride-sharing apps" in idea.dropped
-    assert [i.alive for i in state.ideas if i.id != carpool] == [True]
+    assert [i.alive for i in state.ideas if i.id != carpool] == [True, True]  # one topped up
+    # every idea stores its nearest known items (the Judge's grounding); here the one deny item
+    for i in state.ideas:
+        [known] = i.nearest_known
+        assert known.text == "Ride-sharing apps" and known.source == "deny"
+        # novelty_distance is 1 - the nearest of anything known, run ideas included: never nearer
+        assert known.cosine <= 1 - i.novelty_distance + 1e-3
 
 
 def test_ledger_persists_across_runs_and_a_rejected_idea_blocks_its_near_copy(
-    settings: Settings, fake_model: FakeModelServer
+    settings: Settings, fake_model: FakeModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("IDEAFORGE_GENERATE_ATTEMPTS", "1")  # no top-up: run 2 only repeats run 1
+    get_settings.cache_clear()
+    settings = get_settings()
     forge = Ideaforge(settings)
     ledger = ledger_for(settings, forge.client)
     fake_model.add_faults(idea_fault(*FLOUR))
@@ -169,6 +188,7 @@ def test_the_dried_up_rule_stops_a_run_that_only_repeats_itself(
 ) -> None:
     monkeypatch.setenv("IDEAFORGE_DRIED_UP_ROUNDS", "1")
     monkeypatch.setenv("IDEAFORGE_DRIED_UP_MIN_YIELD", "0.5")
+    monkeypatch.setenv("IDEAFORGE_GENERATE_ATTEMPTS", "1")  # no top-up: a round is its one call
     get_settings.cache_clear()
     settings = get_settings()
     fake_model.add_faults(idea_fault(*FLOUR), idea_fault(*FLOUR_COPY))

@@ -40,9 +40,18 @@ async def test_restrict_derives_a_deny_list_first(ctx: TurnContext) -> None:
     state, phases = await run_to_end(make_state(strategy="restrict", rounds=2), ctx)
     assert phases[0] == "derive_deny"
     assert "composting" in state.deny
-    assert phases[1:7] == ["generate", "filter", "critique", "judge", "rank", "stop_check"]
+    assert phases[1:8] == [  # round 1: 3 kept, no top-up
+        "generate",
+        "filter",
+        "critique",
+        "meta_review",
+        "judge",
+        "rank",
+        "stop_check",
+    ]
     assert state.status is RunStatus.FINISHED and state.stop_reason is StopReason.ROUNDS_DONE
-    assert len(state.ideas) == 6
+    assert [r.kept for r in state.rounds] == [3, 3]  # a round short of survivors topped up
+    assert len(state.ideas) == sum(r.generated for r in state.rounds)
     assert state.step == len(phases) + 0  # one step per phase run, the last one stops the run
 
 
@@ -139,6 +148,7 @@ async def test_every_step_leaves_an_event_when_a_round_keeps_no_idea(ctx: TurnCo
     copy.critique, copy.score = None, None
     state.ideas, state.new_idea_ids, state.phase = [copy], [copy.id], Phase.FILTER
     state.round_stats(1).generated = 1
+    state.round_stats(1).attempts = ctx.generate_attempts  # no top-up left
     steps: dict[int, list[str]] = {}
     while not state.terminal:
         outcome = await run_step(state, ctx)
@@ -149,7 +159,7 @@ async def test_every_step_leaves_an_event_when_a_round_keeps_no_idea(ctx: TurnCo
     assert state.status is RunStatus.FINISHED
     assert list(steps) == list(range(min(steps), max(steps) + 1))
     assert all(steps.values()), steps  # filter, critique, judge, rank, stop_check: one event at least
-    assert steps[state.step - 5] == ["filter", "filter"]  # the drop, then the round's count
+    assert steps[state.step - 6] == ["filter", "filter"]  # the drop, then the round's count
 
 
 async def test_step_raises_retryable_when_the_model_is_down(
@@ -191,7 +201,7 @@ async def test_time_budget(ctx: TurnContext) -> None:
 async def test_run_step_leaves_the_callers_state_untouched(ctx: TurnContext) -> None:
     """run_step advances a copy (the job falls back to the loaded state when a turn fails)."""
     state = make_state(deny=["composting"], rounds=1, ideas_per_round=3)
-    for _ in range(4):  # generate, filter, critique, judge: ideas, critiques and scores change
+    for _ in range(5):  # generate, filter, critique, meta_review, judge: ideas, critiques, scores change
         before = state.model_dump_json()
         new = (await run_step(state, ctx)).state
         assert state.model_dump_json() == before

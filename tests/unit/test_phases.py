@@ -25,7 +25,16 @@ def test_phase_table_is_one_cycle_per_round() -> None:
     order = [Phase.GENERATE]
     while PHASES[order[-1]].next is not None:
         order.append(PHASES[order[-1]].next)  # type: ignore[arg-type]
-    assert order == [Phase.GENERATE, Phase.FILTER, Phase.CRITIQUE, Phase.JUDGE, Phase.RANK, Phase.STOP_CHECK]
+    assert order == [
+        Phase.GENERATE,
+        Phase.FILTER,
+        Phase.CRITIQUE,
+        Phase.META_REVIEW,
+        Phase.JUDGE,
+        Phase.RANK,
+        Phase.STOP_CHECK,
+    ]
+    assert PHASES[Phase.FILTER].back_to is Phase.GENERATE and PHASES[Phase.META_REVIEW].role == "judge"
     for prep in (Phase.DERIVE_DENY, Phase.POSE_QUESTIONS, Phase.PAIR_CONCEPTS):
         assert PHASES[prep].next is Phase.GENERATE and PHASES[prep].role == "generator"
     assert PHASES[Phase.FILTER].role is None and PHASES[Phase.STOP_CHECK].role is None

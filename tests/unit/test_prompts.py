@@ -58,3 +58,19 @@ def test_strategy_sections() -> None:
     question.questions = ["Why do trays exist?", "Who decides portion size?"]
     text = prompts.generate_request(question, 2)
     assert "Why do trays exist?" in text and "answer one of these questions" in text
+
+
+def test_the_generator_is_told_which_directions_are_crowded() -> None:
+    """Proximity feeds generation: the clusters with two or more living ideas are named (issue 14)."""
+    from agents.novelty.clusters import crowded_clusters
+
+    state = make_state(deny=["composting"])
+    state.ideas = [scored_idea(1, 5, 5), scored_idea(2, 6, 6), scored_idea(3, 4, 4)]
+    state.ideas[0].cluster = state.ideas[1].cluster = "i1"
+    state.ideas[2].cluster = "i3"
+    crowded = crowded_clusters(state)
+    assert crowded == ["Idea number 1 about something"]
+    request = prompts.generate_request(state, 2, crowded=crowded)
+    assert "Directions already crowded with ideas" in request
+    assert "- Idea number 1 about something" in request.split("Directions already crowded")[1]
+    assert "Directions already crowded" not in prompts.generate_request(state, 2)

@@ -1,0 +1,96 @@
+"""`ideaforge eval`: the pipeline against a single-prompt baseline on the same model (issue 14)."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agents.brief import Brief
+from agents.errors import InvalidInput
+from config.settings import get_settings
+from ideaforge.cli.helpers import clean_errors, err, forge, out
+from ideaforge.cli.model import ensure_model
+
+
+class Baseline(StrEnum):
+    """The arm the pipeline is compared with."""
+
+    single_prompt = "single-prompt"
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+@clean_errors
+def eval(
+    topics_file: Annotated[Path, typer.Argument(help="YAML: topics: [{topic: ..., known: [...]}]")],
+    baseline: Annotated[Baseline, typer.Option(help="The arm to compare with.")] = Baseline.single_prompt,
+    judge_model: Annotated[
+        str | None, typer.Option(help="The judge's model on the Judge's endpoint (default: the Judge's).")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where eval.json, eval.md, eval.html go.")] = Path(
+        "eval-report"
+    ),
+    rounds: Annotated[int | None, typer.Option(min=1, max=20, help="Rounds per brainstorm.")] = None,
+    pairs: Annotated[int, typer.Option(min=1, max=200, help="Sampled idea pairs per topic.")] = 9,
+    seed: Annotated[int, typer.Option(help="Seed of the pair sample and the bootstrap.")] = 0,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=32, help="Local workers.")] = 2,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the file's first N topics.")] = None,
+) -> None:
+    """Run each topic through an ideaforge brainstorm (own workers, own queue) and through one
+    single-prompt call on the same model; a judge compares sampled idea pairs blind, in both orders.
+    Writes eval.md, eval.json and eval.html to --out."""
+    from ideaforge.runner import WorkerPool
+
+    settings = get_settings()
+    f = forge()
+    topics = f.load_eval_topics(topics_file)[:limit]
+    if rounds is None and not settings.endpoint_configured:
+        rounds = settings.local_default_rounds
+    namespace = f"eval-{secrets.token_hex(4)}"  # the eval's runs neither read nor feed a real ledger
+
+    fields: dict[str, Any] = {"namespace": namespace} | ({"rounds": rounds} if rounds is not None else {})
+    for topic in topics:  # every topic makes a valid brief before anything runs
+        try:
+            Brief(topic=topic.topic, **fields)
+        except ValueError as exc:
+            raise InvalidInput(f"topic {topic.topic[:60]!r}: {str(exc).splitlines()[-1]}") from None
+
+    def on_topic(result: Any) -> None:  # a workers.evaluation TopicResult
+        m = result.metrics
+        out.print(
+            f"{result.topic[:60]}: pipeline {m['pipeline']['ideas']} ideas ({result.pipeline.status}), "
+            f"baseline {m['baseline']['ideas']}, {m['judged_pairs']} pairs judged",
+            highlight=False,
+            markup=False,
+        )
+
+    queue = f"ideaforge-eval-{secrets.token_hex(6)}"
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    stop_model = ensure_model(settings)
+    pool = WorkerPool(workers, queue)
+    try:
+        pool.start()
+        result = f.evaluate(
+            topics, fields, queue=queue, workers_alive=lambda: pool.alive() > 0,
+            judge_model=judge_model, pairs_per_topic=pairs, seed=seed, on_topic=on_topic,
+        )
+    finally:
+        pool.stop()
+        stop_model()
+    for path in f.write_eval_report(result, out_dir):
+        err.print(f"wrote {path}", highlight=False, markup=False)
+    o = result.overall
+    judge = result.judge_model + (" (self-evaluation)" if result.self_evaluation else "")
+    out.print(
+        f"judge {judge}; pipeline win rate vs {baseline.value}: novelty {o['novelty']['rate']}, "
+        f"feasibility {o['feasibility']['rate']}",
+        highlight=False,
+        markup=False,
+    )
