@@ -142,8 +142,13 @@ def test_a_sigkilled_workers_scheduler_stops_and_frees_its_lock(
     workers.start(1)
     proc = workers.procs[0]
     wait_for(lambda: redis_client.exists(lock) == 1, timeout=60, what="the worker's scheduler to take its lock")
-    schedulers = [pid for pid in children(proc.pid) if not is_horse(pid)]
-    assert len(schedulers) == 1, schedulers
+    # RQ takes the lock in the worker, then starts the scheduler process: wait for that process too
+
+    def scheduler_processes() -> list[int]:
+        return [pid for pid in children(proc.pid) if not is_horse(pid)]
+
+    wait_for(lambda: len(scheduler_processes()) == 1, timeout=30, what="the worker's scheduler process")
+    schedulers = scheduler_processes()
     killed_at = time.monotonic()
     os.kill(proc.pid, signal.SIGKILL)  # the worker alone, as an OOM kill does: not its process group
     proc.wait(timeout=10)
