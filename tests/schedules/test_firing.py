@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import structlog.testing
 from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
@@ -136,11 +137,13 @@ def test_a_firer_stopped_after_its_run_was_stored_leaves_the_slot_fired(
         raise KeyboardInterrupt  # SIGTERM/SIGINT right after the run was committed
 
     monkeypatch.setattr(forge.submitter.store, "create", create_then_stop)
-    with pytest.raises(KeyboardInterrupt):
+    with structlog.testing.capture_logs() as logs, pytest.raises(KeyboardInterrupt):
         fire_slot(forge.submitter, NIGHTLY, fire)
     monkeypatch.undo()
     runs = forge.list_runs(schedule="nightly")
     assert len(runs) == 1
+    fired = [e for e in logs if e["event"] == "schedule.fired"]  # the log still says which run it started
+    assert [(e["run_id"], e["interrupted"]) for e in fired] == [(runs[0].run_id, True)]
     slot = runs[0].brief.schedule_slot or ""
     assert redis_client.get(f"ideaforge:schedule:nightly:slot:{slot}") == runs[0].run_id.encode()
     assert fire_slot(forge.submitter, NIGHTLY, fire) is None  # the slot is taken: no second run

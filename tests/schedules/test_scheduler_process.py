@@ -59,9 +59,11 @@ def test_scheduler_fires_and_worker_completes_the_run(
     forge = Ideaforge(settings)
     scheduler = spawn("scheduler")
     worker = spawn("worker")
-    wait_until(lambda: bool(forge.list_runs(schedule="fast")), 60, "the first scheduled run")
+    # the scheduler logs a fired slot after storing its run: wait for the log line, not the run,
+    # so the SIGTERM below never lands between the two
+    wait_until(lambda: bool(_events(scheduler.text(), "schedule.fired")), 60, "the first scheduled run")
     assert scheduler.stop() == 0  # SIGTERM: RQ's cron scheduler shuts down cleanly
-    first = forge.list_runs(schedule="fast")[-1]
+    first = forge.get_run(str(_events(scheduler.text(), "schedule.fired")[0]["run_id"]))
     wait_until(lambda: forge.get_run(first.run_id).terminal, 120, f"run {first.run_id} to finish")
     worker.stop()
     state = forge.get_run(first.run_id)

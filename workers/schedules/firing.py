@@ -49,6 +49,8 @@ def fire_slot(submitter: Submitter, spec: ScheduleSpec, fire_time: dt.datetime) 
     except BaseException:  # a stop signal too: give the slot back unless its run was stored
         if not submitter.store.exists(run_id):
             slots.release(spec.name, slot, run_id)
+        else:  # stopped after the run was stored: it was fired, and the log says so
+            log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id, interrupted=True)
         raise
     log.info("schedule.fired", schedule=spec.name, slot=slot, run_id=run_id)
     return Fired(spec.name, slot, run_id)
