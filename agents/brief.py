@@ -35,6 +35,49 @@ class Budget(BaseModel):
     max_seconds: float | None = Field(default=None, gt=0, strict=True, allow_inf_nan=False)
 
 
+class Mechanisms(BaseModel):
+    """Which of the pipeline's quality mechanisms a run uses (all on by default). Switching one off
+    gives the "before" arm of `ideaforge eval --arm without-NAME` (issue 14: each mechanism measured
+    before and after on the same topics and model); a user may also switch one off for a run.
+
+    - `top_up`: a short round asks the Generator again (up to settings `generate_attempts` calls)
+      until `ideas_per_round` ideas survive the novelty filter; off: one Generator call per round.
+    - `proximity`: the shortlist takes the best idea of each cluster before a second from any
+      cluster, and the Generator is told which directions are crowded; off: plain rank order.
+    - `meta_review`: one call per round sums up the recurring flaws for the next rounds' Generator.
+    - `grounded_novelty`: the Judge scores novelty against the idea's nearest known items, with
+      their similarity; off: the Judge sees the idea alone.
+    - `common_answers`: every strategy derives the topic's common answers once per run (they ground
+      the Judge and drop only near-copies); off: only `restrict` derives them, as its deny-list.
+    - `concept_catalog`: distant fields and creativity operators (TRIZ, SCAMPER) are drawn in code
+      with a recorded seed; off: the model proposes the concept pairs itself.
+    - `evolution`: from round 2 the Generator also combines two survivors from different clusters and
+      simplifies one, and the tournament matches a child against its parents first; off: improve only.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    top_up: bool = Field(default=True, strict=True)
+    proximity: bool = Field(default=True, strict=True)
+    meta_review: bool = Field(default=True, strict=True)
+    grounded_novelty: bool = Field(default=True, strict=True)
+    common_answers: bool = Field(default=True, strict=True)
+    concept_catalog: bool = Field(default=True, strict=True)
+    evolution: bool = Field(default=True, strict=True)
+
+    def without(self, name: str) -> Mechanisms:
+        """A copy with mechanism `name` switched off. Raises ValueError naming the known mechanisms
+        when `name` is not one of them."""
+        if name not in type(self).model_fields:
+            known = ", ".join(type(self).model_fields)
+            raise ValueError(f"unknown mechanism {name!r}; known: {known}")
+        return self.model_copy(update={name: False})
+
+    def off(self) -> list[str]:
+        """The names of the mechanisms switched off, in declaration order."""
+        return [name for name in type(self).model_fields if not getattr(self, name)]
+
+
 def _check_text(value: str, field: str, limit: int) -> str:
     value = value.strip()
     if not value:
@@ -71,6 +114,7 @@ class Brief(BaseModel):
     shortlist_size: int = Field(default=5, strict=True, ge=1, le=50)
     namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     budget: Budget = Field(default_factory=Budget)
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     schedule: str | None = Field(default=None, max_length=100)
     schedule_slot: str | None = Field(default=None, max_length=100)
 

@@ -41,8 +41,11 @@ class PhaseSpec:
 
 def round_is_short(state: RunState, ctx: TurnContext) -> bool:
     """True while this round has fewer than `ideas_per_round` filter survivors and fewer than
-    `ctx.generate_attempts` Generator calls: the filter then sends the run back to generate."""
+    `ctx.generate_attempts` Generator calls: the filter then sends the run back to generate. Never
+    when the brief switches the `top_up` mechanism off."""
     stats = state.round_stats(state.round)
+    if not state.brief.mechanisms.top_up:
+        return False
     return stats.kept < state.brief.ideas_per_round and stats.attempts < ctx.generate_attempts
 
 

@@ -79,11 +79,12 @@ def diverse_order(ranked: Sequence[Idea]) -> list[Idea]:
 
 
 def build_shortlist(state: RunState, now: float | None = None, *, min_matches: int) -> Shortlist:
-    """The run's best `brief.shortlist_size` candidates (`rank_ideas`, then `diverse_order`); `now` is
-    Unix seconds."""
+    """The run's best `brief.shortlist_size` candidates (`rank_ideas`, then `diverse_order` unless the
+    brief switches the `proximity` mechanism off); `now` is Unix seconds."""
     ranked, by_elo = rank_ideas(state.ideas, min_matches)
     entries = []
-    for rank, idea in enumerate(diverse_order(ranked)[: state.brief.shortlist_size], start=1):
+    ordered = diverse_order(ranked) if state.brief.mechanisms.proximity else list(ranked)
+    for rank, idea in enumerate(ordered[: state.brief.shortlist_size], start=1):
         assert idea.score is not None
         entries.append(
             ShortlistEntry(

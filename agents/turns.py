@@ -88,7 +88,10 @@ async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
         )
     answer, record = await ask_structured(
         agent,
-        prompts.generate_request(state, ctx.elo_min_matches, cap, wanted, crowded_clusters(state)),
+        prompts.generate_request(
+            state, ctx.elo_min_matches, cap, wanted,
+            crowded_clusters(state) if state.brief.mechanisms.proximity else None,
+        ),
         IdeaBatch
     )
     log.call(record)
@@ -190,7 +193,11 @@ async def critique(state: RunState, ctx: TurnContext, log: EventLog) -> None:
 async def meta_review(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     """One call (the Judge's model) summing up the flaws that recur across this round's critiques
     into `state.meta_review` (at most `prompts.MAX_META_REVIEW_ITEMS`, each cut to
-    `prompts.MAX_META_REVIEW_CHARS`); skipped, with a system event, under 2 critiques."""
+    `prompts.MAX_META_REVIEW_CHARS`); skipped, with a system event, under 2 critiques or when the
+    brief switches the `meta_review` mechanism off."""
+    if not state.brief.mechanisms.meta_review:
+        log.system("meta_review: switched off for this run (brief.mechanisms.meta_review)")
+        return
     critiqued = [i for i in state.ideas if i.round == state.round and i.critique is not None]
     if len(critiqued) < MIN_CRITIQUES_REVIEWED:
         log.system(

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from agents.brief import Brief, parse_brief
+from agents.brief import Brief, Mechanisms, parse_brief
 from agents.errors import InvalidBrief, InvalidInput
 
 
@@ -60,9 +60,18 @@ def build_brief(
     concepts: list[str] | None = None,
     model: str | None = None,
     namespace: str | None = None,
+    without: list[str] | None = None,
 ) -> Brief:
-    """Options given on the command line override the file's fields."""
+    """Options given on the command line override the file's fields; each name in `without` switches
+    that mechanism off on top of the file's `mechanisms`. Raises InvalidBrief (one line)."""
     data: dict[str, Any] = read_brief_file(file) if file else {}
+    if without:
+        unknown = [n for n in without if n not in Mechanisms.model_fields]
+        if unknown:
+            known = ", ".join(Mechanisms.model_fields)
+            raise InvalidBrief(f"--without: unknown mechanism {unknown[0]!r}; known: {known}")
+        given = data.get("mechanisms")
+        data["mechanisms"] = {**(given if isinstance(given, dict) else {}), **{n: False for n in without}}
     overrides = {
         "topic": topic,
         "strategy": strategy,

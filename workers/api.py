@@ -53,6 +53,7 @@ class MetricsSnapshot:
     latency_buckets_s: tuple[float, ...]
 
 if TYPE_CHECKING:
+    from agents.eval_arms import BaselineResult
     from workers.digest.build import Digest
     from workers.evaluation.evaluate import EvalResult, TopicResult
     from workers.evaluation.topics import EvalTopic
@@ -363,12 +364,15 @@ class Ideaforge:
         pairs_per_topic: int = 9,
         seed: int = 0,
         on_topic: Callable[[TopicResult], None] | None = None,
+        arm: str = "full",
+        baselines: dict[str, BaselineResult] | None = None,
     ) -> EvalResult:
-        """Run the eval (`workers.evaluation.evaluate.evaluate`; each brief is
-        `Brief(topic=..., **brief_fields)`): each topic's brainstorm is submitted
-        to `queue` and followed until it stops (its workers are the caller's; IdeaforgeError when
-        `workers_alive()` turns False with the run unfinished), then the baseline and the judge run
-        here. Raises ModelUnavailable / ModelConfigError for an endpoint that cannot be used."""
+        """Run the eval of one arm (`workers.evaluation.evaluate.evaluate` says what `arm` and
+        `baselines` do; each brief is `Brief(topic=..., **brief_fields)`): each topic's brainstorm is
+        submitted to `queue` and followed until it stops (its workers are the caller's;
+        IdeaforgeError when `workers_alive()` turns False with the run unfinished), then the baseline
+        and the judge run here. Raises ModelUnavailable / ModelConfigError for an endpoint that
+        cannot be used."""
         from agents.errors import IdeaforgeError
         from agents.eval_arms import EvalIdea
         from workers.evaluation.evaluate import evaluate
@@ -389,7 +393,15 @@ class Ideaforge:
         return evaluate(
             self.settings, topics, brief_fields, run_pipeline,
             judge_model=judge_model, pairs_per_topic=pairs_per_topic, seed=seed, on_topic=on_topic,
+            arm=arm, baselines=baselines,
         )
+
+    @staticmethod
+    def write_arms_report(results: list[EvalResult], out_dir: Path) -> list[Path]:
+        """Write arms.md and arms.json (one row per arm) into `out_dir`; returns their paths."""
+        from workers.evaluation.report import write_arms_report
+
+        return write_arms_report(results, out_dir)
 
     @staticmethod
     def write_eval_report(result: EvalResult, out_dir: Path) -> list[Path]:

@@ -184,7 +184,9 @@ def meta_review_request(state: RunState, critiqued: list[Idea]) -> str:
 
 def judge_request(state: RunState, idea: Idea) -> str:
     """The Judge's scoring request: brief, idea, the Skeptic's critique (for feasibility) and the idea's
-    nearest known items with their cosine similarity (for novelty: `known_block`)."""
+    nearest known items with their cosine similarity (for novelty: `known_block`; left out when the
+    brief switches the `grounded_novelty` mechanism off)."""
+    known = known_block(idea) if state.brief.mechanisms.grounded_novelty else ""
     critique = ""
     if idea.critique:
         flaws = "; ".join(_data(f) for f in idea.critique.flaws[:MAX_FLAWS_SHOWN])
@@ -193,7 +195,7 @@ def judge_request(state: RunState, idea: Idea) -> str:
             f"{_data(idea.critique.strongest_objection)}\n</critique>"
         )
     return (
-        f"{brief_block(state)}\n\n{idea_block(idea)}{critique}{known_block(idea)}\n\nScore this idea. "
+        f"{brief_block(state)}\n\n{idea_block(idea)}{critique}{known}\n\nScore this idea. "
         'Answer as {"novelty": 1-10, "feasibility": 1-10, "rationale": ...}.'
     )
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agents.brief import Brief
+from agents.brief import Brief, Mechanisms
 from agents.errors import InvalidInput
 from config.settings import get_settings
 from ideaforge.cli.helpers import clean_errors, err, forge, out
@@ -25,6 +25,18 @@ class Baseline(StrEnum):
 
 def _exit_on_signal(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)
+
+
+def parse_arm(name: str) -> Mechanisms:
+    """The mechanisms of arm `name`: "full" (all on) or "without-NAME" (NAME off). Raises InvalidInput
+    (one line, exit 2) for any other name."""
+    if name == "full":
+        return Mechanisms()
+    try:
+        return Mechanisms().without(name.removeprefix("without-") if name.startswith("without-") else "")
+    except ValueError:
+        known = ", ".join(f"without-{m}" for m in Mechanisms.model_fields)
+        raise InvalidInput(f"--arm: unknown arm {name!r}; use full or one of: {known}") from None
 
 
 @clean_errors
@@ -42,6 +54,15 @@ def eval(
     seed: Annotated[int, typer.Option(help="Seed of the pair sample and the bootstrap.")] = 0,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=32, help="Local workers.")] = 2,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the file's first N topics.")] = None,
+    arm: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arm",
+            help="A pipeline arm (repeatable): full, or without-NAME with NAME one of "
+            + ", ".join(Mechanisms.model_fields)
+            + ". Several arms share the baseline; --out gets one folder per arm and arms.md.",
+        ),
+    ] = None,
 ) -> None:
     """Run each topic through an ideaforge brainstorm (own workers, own queue) and through one
     single-prompt call on the same model; a judge compares sampled idea pairs blind, in both orders.
@@ -56,6 +77,7 @@ def eval(
     namespace = f"eval-{secrets.token_hex(4)}"  # the eval's runs neither read nor feed a real ledger
 
     fields: dict[str, Any] = {"namespace": namespace} | ({"rounds": rounds} if rounds is not None else {})
+    arms = {name: parse_arm(name) for name in (arm or ["full"])}
     for topic in topics:  # every topic makes a valid brief before anything runs
         try:
             Brief(topic=topic.topic, **fields)
@@ -77,20 +99,32 @@ def eval(
     pool = WorkerPool(workers, queue)
     try:
         pool.start()
-        result = f.evaluate(
-            topics, fields, queue=queue, workers_alive=lambda: pool.alive() > 0,
-            judge_model=judge_model, pairs_per_topic=pairs, seed=seed, on_topic=on_topic,
-        )
+        baselines: dict[str, Any] = {}
+        results = []
+        for name, mechanisms in arms.items():
+            if len(arms) > 1:
+                out.print(f"arm {name}", highlight=False, markup=False)
+            results.append(f.evaluate(
+                topics, fields | {"mechanisms": mechanisms}, queue=queue,
+                workers_alive=lambda: pool.alive() > 0, judge_model=judge_model, pairs_per_topic=pairs,
+                seed=seed, on_topic=on_topic, arm=name, baselines=baselines,
+            ))
     finally:
         pool.stop()
         stop_model()
-    for path in f.write_eval_report(result, out_dir):
+    paths = [] if len(results) > 1 else f.write_eval_report(results[0], out_dir)
+    if len(results) > 1:
+        for result in results:
+            paths += f.write_eval_report(result, out_dir / result.arm)
+        paths += f.write_arms_report(results, out_dir)
+    for path in paths:
         err.print(f"wrote {path}", highlight=False, markup=False)
-    o = result.overall
-    judge = result.judge_model + (" (self-evaluation)" if result.self_evaluation else "")
-    out.print(
-        f"judge {judge}; pipeline win rate vs {baseline.value}: novelty {o['novelty']['rate']}, "
-        f"feasibility {o['feasibility']['rate']}",
-        highlight=False,
-        markup=False,
-    )
+    for result in results:
+        o = result.overall
+        judge = result.judge_model + (" (self-evaluation)" if result.self_evaluation else "")
+        out.print(
+            f"{result.arm}: judge {judge}; pipeline win rate vs {baseline.value}: novelty "
+            f"{o['novelty']['rate']}, feasibility {o['feasibility']['rate']}",
+            highlight=False,
+            markup=False,
+        )

@@ -20,6 +20,7 @@ import redis
 import typer
 from rich.console import Console
 
+from agents.brief import Mechanisms
 from agents.errors import IdeaforgeError
 from config.settings import get_settings
 
@@ -143,11 +144,18 @@ ConceptsOpt = Annotated[list[str] | None, typer.Option("--concepts", help="A con
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model for all roles (hosted endpoints).")]
 FileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Brief as YAML or JSON.")]
 NamespaceOpt = Annotated[str | None, typer.Option("--namespace", help="Idea-ledger namespace.")]
+WithoutOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--without",
+        help="Switch a quality mechanism off (repeatable): " + ", ".join(Mechanisms.model_fields) + ".",
+    ),
+]
 
 
 @dataclass(frozen=True)
 class BriefOptions:
-    """The nine brief options as given on the command line (None: not given). Field order is the
+    """The ten brief options as given on the command line (None: not given). Field order is the
     order of the options in `--help`; each field's annotation is its typer option."""
 
     topic: Topic = None
@@ -159,6 +167,7 @@ class BriefOptions:
     model: ModelOpt = None
     file: FileOpt = None
     namespace: NamespaceOpt = None
+    without: WithoutOpt = None
 
     def build(self) -> Brief:
         """The Brief: the file's fields (if any), overridden by the options given.
@@ -175,6 +184,7 @@ class BriefOptions:
             concepts=self.concepts,
             model=self.model,
             namespace=self.namespace,
+            without=self.without,
         )
 
 
@@ -188,8 +198,8 @@ _BRIEF_PARAMETERS = [
 
 
 def brief_options(func: F) -> F:
-    """Give a command the nine brief options (first, in `BriefOptions` order); the command receives
-    them as one keyword argument `opts: BriefOptions` instead of nine parameters."""
+    """Give a command the ten brief options (first, in `BriefOptions` order); the command receives
+    them as one keyword argument `opts: BriefOptions` instead of ten parameters."""
     own = inspect.signature(func, eval_str=True)
     rest = [p for name, p in own.parameters.items() if name != "opts"]
 

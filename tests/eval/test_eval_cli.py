@@ -13,9 +13,10 @@ import redis
 from typer.testing import CliRunner
 
 from agents.errors import InvalidInput
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from ideaforge.cli import app
 from ideaforge.devtools.fake_openai import _h
+from workers.api import Ideaforge
 from workers.evaluation.topics import load_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +121,7 @@ def test_eval_cli_bad_input_exits_2_without_traceback(settings: Settings, tmp_pa
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_eval_names_another_judge_model_and_does_not_call_it_self_evaluation(
+def test_eval_names_another_judge_model_and_runs_arms_against_one_baseline(
     env: dict[str, str], redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     topics = tmp_path / "topics.yaml"
@@ -128,7 +129,8 @@ def test_eval_names_another_judge_model_and_does_not_call_it_self_evaluation(
     out_dir = tmp_path / "report"
     proc = subprocess.run(
         [sys.executable, "-m", "ideaforge", "eval", str(topics), "--rounds", "1", "--workers", "1",
-         "--pairs", "1", "--limit", "1", "--judge-model", "judge-x", "--out", str(out_dir)],
+         "--pairs", "1", "--limit", "1", "--judge-model", "judge-x", "--out", str(out_dir),
+         "--arm", "full", "--arm", "without-meta_review"],
         cwd=ROOT,
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -136,9 +138,30 @@ def test_eval_names_another_judge_model_and_does_not_call_it_self_evaluation(
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    data = json.loads((out_dir / "eval.json").read_text())
-    assert (data["generator_model"], data["judge_model"], data["self_evaluation"]) == (
+    full = json.loads((out_dir / "full" / "eval.json").read_text())
+    without = json.loads((out_dir / "without-meta_review" / "eval.json").read_text())
+    assert (full["generator_model"], full["judge_model"], full["self_evaluation"]) == (
         "fake-model", "judge-x", False
     )
-    assert "self-evaluation" not in (out_dir / "eval.md").read_text()
-    assert "judge judge-x;" in proc.stdout and "(self-evaluation)" not in proc.stdout
+    assert "self-evaluation" not in (out_dir / "full" / "eval.md").read_text()
+    assert "full: judge judge-x;" in proc.stdout and "(self-evaluation)" not in proc.stdout
+    assert "without-meta_review: judge judge-x;" in proc.stdout
+    # the arms differ by the pipeline only: one baseline call, shared
+    assert (full["arm"], full["mechanisms_off"]) == ("full", [])
+    assert (without["arm"], without["mechanisms_off"]) == ("without-meta_review", ["meta_review"])
+    assert full["topics"][0]["baseline"] == without["topics"][0]["baseline"]
+    assert full["topics"][0]["pipeline"]["run_id"] != without["topics"][0]["pipeline"]["run_id"]
+    forge = Ideaforge(get_settings())
+    for arm, reviewed in ((full, True), (without, False)):
+        run_id = arm["topics"][0]["pipeline"]["run_id"]
+        assert forge.get_run(run_id).brief.mechanisms.meta_review is reviewed
+        judge_calls = [e for e in forge.iter_events(run_id) if e.phase == "meta_review" and e.role == "judge"]
+        assert bool(judge_calls) is reviewed
+    table = (out_dir / "arms.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| arm", "| full", "| without-meta_review", "| baseline (one prompt)"
+    ]
+    assert [r["arm"] for r in json.loads((out_dir / "arms.json").read_text())] == [
+        "full", "without-meta_review"
+    ]

@@ -60,6 +60,13 @@ DEFINITIONS = {
         "its kept ideas (pipeline: the shortlist; baseline: ideas returned)."
     ),
     "overall": "the mean over topics of each per-topic value (each topic weighs the same).",
+    "arms": (
+        "`--arm full` runs the pipeline with every mechanism on; `--arm without-NAME` with mechanism NAME "
+        "switched off (brief.mechanisms, agents/brief.py). All arms of one eval share each topic's "
+        "baseline call (made once, for the first arm, asking for as many ideas as that arm's shortlist "
+        "held), the judge, the seed and the pair sample's seed, so their rows differ only by the "
+        "pipeline."
+    ),
 }
 
 
@@ -89,8 +96,11 @@ class TopicResult(BaseModel):
 
 
 class EvalResult(BaseModel):
-    """The whole eval: per topic, overall, the models and the thresholds used."""
+    """The whole eval of one arm: per topic, overall, the models and the thresholds used; `arm` names
+    it ("full", or "without-NAME"), `mechanisms_off` lists the mechanisms it ran without."""
 
+    arm: str = "full"
+    mechanisms_off: list[str] = []
     generator_model: str
     judge_model: str
     self_evaluation: bool
@@ -212,8 +222,12 @@ def evaluate(
     pairs_per_topic: int = PAIRS_PER_TOPIC,
     seed: int = 0,
     on_topic: Callable[[TopicResult], None] | None = None,
+    arm: str = "full",
+    baselines: dict[str, BaselineResult] | None = None,
 ) -> EvalResult:
-    """Per topic (its brief: `Brief(topic=..., **brief_fields)`): the pipeline (`run_pipeline(brief)`:
+    """`arm` names the result; `baselines` (topic → its baseline), when given, is read before the
+    baseline call and filled after it, so several arms share each topic's one baseline call.
+    Per topic (its brief: `Brief(topic=..., **brief_fields)`): the pipeline (`run_pipeline(brief)`:
     the stopped run and its shortlist ideas, run through the queue by the caller), the baseline (one
     call), `pairs_per_topic` sampled pairs judged in both orders, and the metrics. Raises
     ModelUnavailable / ModelConfigError when the endpoint cannot be used."""
@@ -229,7 +243,11 @@ def evaluate(
         if not state.finished_at:
             pipeline.wall_s = round(time.time() - started, 3)
         # as many ideas as the run's shortlist holds (its size when the run kept none)
-        baseline = asyncio.run(run_baseline(settings, brief, len(ideas) or brief.shortlist_size))
+        baseline = (baselines or {}).get(topic.topic)
+        if baseline is None:
+            baseline = asyncio.run(run_baseline(settings, brief, len(ideas) or brief.shortlist_size))
+            if baselines is not None:
+                baselines[topic.topic] = baseline
         pairs_idx = sample_pairs(len(ideas), len(baseline.ideas), pairs_per_topic, seed + n)
         pairs = asyncio.run(run_judge(settings, brief, ideas, baseline.ideas, pairs_idx, judge_model))
         metrics, map_xy = topic_metrics(settings, topic, pipeline, baseline, pairs)
@@ -241,6 +259,8 @@ def evaluate(
         if on_topic is not None:
             on_topic(result)
     return EvalResult(
+        arm=arm,
+        mechanisms_off=first_brief.mechanisms.off(),
         generator_model=generator.model,
         judge_model=judge.model,
         self_evaluation=(judge.model, judge.base_url) == (generator.model, generator.base_url),

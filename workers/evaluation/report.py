@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from pathlib import Path
 from typing import Any
 
-from workers.evaluation.evaluate import ARMS, EvalResult
+from workers.evaluation.evaluate import ARMS, DEFINITIONS, EvalResult
 
 
 def _fmt(value: Any) -> str:
@@ -178,3 +179,61 @@ def write_report(result: EvalResult, out_dir: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+ARMS_COLUMNS = (
+    ("novelty", "novelty win rate [95%]"),
+    ("feasibility", "feasibility win rate [95%]"),
+    ("ideas", "ideas kept"),
+    ("near_known_share", "near known"),
+    ("nearest_known_cosine", "nearest-known cos"),
+    ("mean_pairwise_cosine", "pairwise cos"),
+    ("clusters", "clusters"),
+    ("tokens_per_kept", "tokens / kept"),
+    ("seconds_per_kept", "s / kept"),
+)
+
+
+def _short_rate(wr: dict[str, Any]) -> str:
+    if wr["rate"] is None:
+        return "—"
+    return f"{wr['rate']:.2f} [{wr['low']:.2f}, {wr['high']:.2f}]"
+
+
+def arms_markdown(results: list[EvalResult]) -> str:
+    """One row per arm (the pipeline's overall values; win rates against the shared baseline), then
+    the baseline's own row, so each mechanism's before/after reads down one column."""
+    first = results[0]
+    judge = first.judge_model + (" (self-evaluation)" if first.self_evaluation else "")
+    lines = [
+        "# ideaforge eval: mechanisms before and after",
+        "",
+        f"- generating model: `{first.generator_model}`; judge: `{judge}`; topics: {len(first.topics)}; "
+        f"pairs per topic: {first.pairs_per_topic} (both orders); seed {first.seed}",
+        "- each row is the pipeline with one mechanism switched off (`full`: all on); every arm is judged "
+        "against the same baseline ideas; the last row is the baseline itself",
+        "",
+        "| arm | " + " | ".join(label for _, label in ARMS_COLUMNS) + " |",
+        "|---" * (len(ARMS_COLUMNS) + 1) + "|",
+    ]
+    for r in results:
+        o = r.overall
+        cells = [_short_rate(o[name]) if name in ("novelty", "feasibility") else _fmt(o["pipeline"][name])
+                 for name, _ in ARMS_COLUMNS]
+        lines.append(f"| {r.arm} | " + " | ".join(cells) + " |")
+    b = first.overall["baseline"]
+    cells = ["—" if name in ("novelty", "feasibility") else _fmt(b[name]) for name, _ in ARMS_COLUMNS]
+    lines.append("| baseline (one prompt) | " + " | ".join(cells) + " |")
+    lines += ["", "Definitions: see each arm's eval.md; " + DEFINITIONS["arms"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_arms_report(results: list[EvalResult], out_dir: Path) -> list[Path]:
+    """Writes arms.md (`arms_markdown`) and arms.json (each arm's name, mechanisms off and overall
+    values) into `out_dir` (created); returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = [{"arm": r.arm, "mechanisms_off": r.mechanisms_off, "overall": r.overall} for r in results]
+    md_path, json_path = out_dir / "arms.md", out_dir / "arms.json"
+    md_path.write_text(arms_markdown(results), encoding="utf-8")
+    json_path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return [md_path, json_path]
