@@ -75,6 +75,7 @@ def run_summary(state: RunState) -> dict[str, Any]:
         "stop_reason": state.stop_reason.value if state.stop_reason else None,
         "stop_detail": state.stop_detail,
         "schedule": state.brief.schedule,
+        "mechanisms_off": state.brief.mechanisms.off(),
         "cancel_requested": state.cancel_requested,
     }
 

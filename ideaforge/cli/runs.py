@@ -90,6 +90,8 @@ def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
         )
         return
     out.print(render.runs_table([state]))
+    if state.brief.mechanisms.off():
+        out.print(f"without: {', '.join(state.brief.mechanisms.off())}", highlight=False)
     unapplied = {role: u.total_tokens for role, u in state.unapplied.items() if u.total_tokens}
     if unapplied:
         parts = ", ".join(f"{role} {n:,}" for role, n in sorted(unapplied.items()))

@@ -96,3 +96,4 @@ async def test_without_meta_review_the_step_makes_no_call_and_says_why(ctx: Turn
                 "meta_review: switched off for this run (brief.mechanisms.meta_review)"
             ]
             assert outcome.state.meta_review == []
+
