@@ -68,7 +68,8 @@ class Ideaforge:
     `settings` defaults to the environment's (`get_settings()`); `client` to the process's shared
     connection to `settings.redis_url` (a plain `redis.Redis`, decode_responses=False). Errors:
     `RunNotFound` for an unknown run id, `InvalidBrief` for a broken brief, `RunAlreadyFinished`
-    when cancelling or steering a stopped run, `InvalidSteer` / `SteerRefused` for a steer, redis' ConnectionError when Redis is unreachable.
+    when cancelling or steering a stopped run, `InvalidSteer` / `SteerRefused` for a steer, redis'
+    ConnectionError when Redis is unreachable.
     """
 
     def __init__(self, settings: Settings | None = None, client: redis.Redis | None = None) -> None:

@@ -54,7 +54,7 @@ class SteerLimits:
 
 
 def author_tag(name: str | None) -> str:
-    """"human:<name>" for a person's name (None or blank: "anonymous"; a leading "human:" is taken
+    """ "human:<name>" for a person's name (None or blank: "anonymous"; a leading "human:" is taken
     as given). Raises InvalidSteer for a name `AUTHOR_NAME` does not match."""
     clean = (name or "").strip().removeprefix(HUMAN_AUTHOR_PREFIX).strip() or DEFAULT_AUTHOR
     if not AUTHOR_NAME.fullmatch(clean):

@@ -24,7 +24,10 @@ from workers.worker import build_worker
 TOPIC = "Ways to reduce food waste in university cafeterias"
 KNOWN = "Composting food scraps from the kitchen"
 NOTE = "Prefer ideas a student union could try within one term"
-IDEA = ("Leftover futures market", "Students pre-buy tomorrow's leftovers at a discount through the canteen app.")
+IDEA = (
+    "Leftover futures market",
+    "Students pre-buy tomorrow's leftovers at a discount through the canteen app.",
+)
 
 
 def submit(forge: Ideaforge, **brief: Any) -> str:
@@ -41,11 +44,16 @@ def work_until(settings: Settings, forge: Ideaforge, run_id: str, phase: Phase) 
 
 
 class TestFacade:
-    def test_a_note_and_an_idea_are_stored_pending_with_one_steer_event_each(self, settings: Settings) -> None:
+    def test_a_note_and_an_idea_are_stored_pending_with_one_steer_event_each(
+        self, settings: Settings
+    ) -> None:
         forge = Ideaforge(settings)
         run_id = submit(forge)
         steers = forge.steer(run_id, note=f"  {NOTE}\n", idea=IDEA, author="Ann Lee")
-        assert [(s.id, s.kind, s.author) for s in steers] == [("s1", "note", "human:Ann Lee"), ("s2", "idea", "human:Ann Lee")]
+        assert [(s.id, s.kind, s.author) for s in steers] == [
+            ("s1", "note", "human:Ann Lee"),
+            ("s2", "idea", "human:Ann Lee"),
+        ]
         assert steers[0].text == NOTE and (steers[1].title, steers[1].summary) == IDEA  # stripped
         state = forge.get_run(run_id)
         assert [s.id for s in state.pending_steers()] == ["s1", "s2"]
@@ -72,7 +80,7 @@ class TestFacade:
         with pytest.raises(RunNotFound):
             forge.steer("0" * 26, note="hello")
         forge.steer(run_id, note="one", idea=IDEA)
-        with pytest.raises(SteerRefused, match="2 steer.s. waiting .* at most 2"):
+        with pytest.raises(SteerRefused, match=r"2 steer\(s\) waiting .* at most 2"):
             forge.steer(run_id, note="three")
         off = Ideaforge(settings.model_copy(update={"steering": False}))
         with pytest.raises(SteerRefused, match="IDEAFORGE_STEERING=false"):
@@ -100,7 +108,9 @@ class TestFacade:
 class TestRace:
     """A steer and a turn's commit both write the run key; the compare-and-set keeps both."""
 
-    def test_a_steer_stored_while_a_turn_is_in_flight_survives_the_turns_commit(self, settings: Settings) -> None:
+    def test_a_steer_stored_while_a_turn_is_in_flight_survives_the_turns_commit(
+        self, settings: Settings
+    ) -> None:
         forge = Ideaforge(settings)
         run_id = submit(forge)
         loaded = forge.store.load(run_id)  # a worker loads the state for its turn ...
@@ -112,7 +122,9 @@ class TestRace:
         assert state.step == loaded.step + 1
         assert [(s.text, s.pending) for s in state.steers] == [(NOTE, True)]
 
-    def test_a_turn_that_consumed_steers_keeps_those_that_arrived_after_it_loaded(self, settings: Settings) -> None:
+    def test_a_turn_that_consumed_steers_keeps_those_that_arrived_after_it_loaded(
+        self, settings: Settings
+    ) -> None:
         forge = Ideaforge(settings)
         run_id = submit(forge)
         forge.steer(run_id, note="first")
@@ -167,7 +179,10 @@ class TestRace:
                 committed += turns.commit_turn(loaded.step, result, [], None)
 
         def person(n: int) -> None:
-            f = Ideaforge(settings.model_copy(update={"steer_max_pending": 100}), redis.Redis.from_url(settings.redis_url))
+            f = Ideaforge(
+                settings.model_copy(update={"steer_max_pending": 100}),
+                redis.Redis.from_url(settings.redis_url),
+            )
             for k in range(each):
                 f.steer(run_id, note=f"p{n} note {k}", author=f"p{n}")
 
