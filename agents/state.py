@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from agents.brief import Brief, Strategy
-from agents.errors import InvalidVerdict
+from agents.errors import InvalidSteer, InvalidVerdict
 
 STATE_VERSION: Literal[1] = 1
 
@@ -117,6 +118,23 @@ GENERATOR_AUTHOR = "generator"
 HUMAN_AUTHOR_PREFIX = "human:"
 """`Idea.author` / `Steer.author` of a person's input: "human:<name>" (`workers/steering.py` checks
 the name)."""
+
+
+AUTHOR_NAME = re.compile(r"^\w[\w .@'-]{0,39}$")
+"""A person's name as steers record it: 1-40 characters, letters, digits, space, `.@'-_`."""
+DEFAULT_AUTHOR = "anonymous"
+
+
+def author_tag(name: str | None) -> str:
+    """The author tag "human:<name>" of a person's `name` (None or blank: "anonymous"; a leading
+    "human:" is taken as given). Raises InvalidSteer for a name `AUTHOR_NAME` does not match."""
+    clean = (name or "").strip().removeprefix(HUMAN_AUTHOR_PREFIX).strip() or DEFAULT_AUTHOR
+    if not AUTHOR_NAME.fullmatch(clean):
+        raise InvalidSteer(
+            f"author {clean[:60]!r}: 1-40 letters, digits, spaces or . @ ' - _, "
+            "starting with a letter or digit"
+        )
+    return HUMAN_AUTHOR_PREFIX + clean
 
 
 def is_human(author: str) -> bool:

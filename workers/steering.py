@@ -12,19 +12,15 @@ request as data, ideas join the pool and are filtered, critiqued and judged like
 
 from __future__ import annotations
 
-import re
 import time
 import unicodedata
 from dataclasses import dataclass
 
 from agents.errors import InvalidSteer, RunAlreadyFinished, SteerRefused
-from agents.state import HUMAN_AUTHOR_PREFIX, Phase, RunState, Steer, TranscriptEvent
+from agents.state import Phase, RunState, Steer, TranscriptEvent, author_tag
 from config.settings import Settings
 from workers.store.runs import RunStore
 
-AUTHOR_NAME = re.compile(r"^\w[\w .@'-]{0,39}$")
-"""A person's name as steers record it: 1-40 characters, letters, digits, space, `.@'-_`."""
-DEFAULT_AUTHOR = "anonymous"
 # phases of a round that come before (or are) its Generator turn; a filter may loop back to generate
 _BEFORE_GENERATE = frozenset(
     {Phase.DERIVE_DENY, Phase.POSE_QUESTIONS, Phase.PAIR_CONCEPTS, Phase.GENERATE, Phase.FILTER}
@@ -51,18 +47,6 @@ class SteerLimits:
             summary_chars=settings.steer_summary_max_chars,
             max_pending=settings.steer_max_pending,
         )
-
-
-def author_tag(name: str | None) -> str:
-    """ "human:<name>" for a person's name (None or blank: "anonymous"; a leading "human:" is taken
-    as given). Raises InvalidSteer for a name `AUTHOR_NAME` does not match."""
-    clean = (name or "").strip().removeprefix(HUMAN_AUTHOR_PREFIX).strip() or DEFAULT_AUTHOR
-    if not AUTHOR_NAME.fullmatch(clean):
-        raise InvalidSteer(
-            f"author {clean[:60]!r}: 1-40 letters, digits, spaces or . @ ' - _, "
-            "starting with a letter or digit"
-        )
-    return HUMAN_AUTHOR_PREFIX + clean
 
 
 def check_text(text: str, what: str, limit: int, *, multiline: bool) -> str:
