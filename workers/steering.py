@@ -50,13 +50,15 @@ class SteerLimits:
 
 
 def check_text(text: str, what: str, limit: int, *, multiline: bool) -> str:
-    """`text` stripped; InvalidSteer when it is empty, longer than `limit` characters, or holds a
-    control character (a line break only where `multiline`)."""
+    """`text` stripped; InvalidSteer when it is empty, longer than `limit` characters, holds a
+    control character (a line break only where `multiline`) or a lone surrogate (not Unicode)."""
     clean = text.replace("\r\n", "\n").strip()
     if not clean:
         raise InvalidSteer(f"{what} is empty")
     if len(clean) > limit:
         raise InvalidSteer(f"{what} is {len(clean)} characters; at most {limit}")
+    if any(unicodedata.category(c) == "Cs" for c in clean):
+        raise InvalidSteer(f"{what} is not valid Unicode (it holds a lone surrogate)")
     allowed = {"\n", "\t"} if multiline else {"\t"}
     bad = next((c for c in clean if unicodedata.category(c) == "Cc" and c not in allowed), None)
     if bad is not None:
