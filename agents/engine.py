@@ -10,6 +10,7 @@ from agents.novelty.dedup import dried_up
 from agents.phases import PHASES
 from agents.ranking import is_candidate
 from agents.state import Idea, Phase, RunState, RunStatus, StopReason, TranscriptEvent
+from agents.steering import unused_steers_line
 
 STATUS_FOR_REASON = {
     StopReason.CANCELLED: RunStatus.CANCELLED,
@@ -96,6 +97,9 @@ def finish(state: RunState, reason: StopReason, detail: str, now: float, log: Ev
     state.stop_detail = detail
     state.finished_at = now
     log.system(f"run stopped: {reason.value} ({detail})")
+    unused = unused_steers_line(state)
+    if unused is not None:
+        log.system(unused)
     state.phase = Phase.DONE
 
 

@@ -15,11 +15,13 @@ library, so every layer (config, agents, workers, the front doors) may import it
         │   ├── InvalidBrief            a brief field (the message names it)
         │   ├── InvalidPayload          a queue payload or stored record is malformed
         │   ├── InvalidVerdict          a verdict word other than accept(ed)/reject(ed)
+        │   ├── InvalidSteer            a steer (a person's note or idea) breaks a limit or a rule
         │   └── ScheduleError           a schedules file or schedule name
         ├── NotFound
         │   ├── RunNotFound             no run with that id
         │   └── IdeaNotFound            the run has no idea with that id
         ├── RunAlreadyFinished          the run has stopped; it cannot be changed
+        ├── SteerRefused                the run cannot take a steer now (off, too many pending, too late)
         ├── ConfigError                 the operator's configuration is wrong
         │   ├── ModelConfigError        no usable model endpoint, or a model's settings are wrong
         │   │   └── AgentsConfigError   config/agents.yaml is missing, unreadable or malformed
@@ -73,6 +75,10 @@ class InvalidVerdict(InvalidInput):
     """A verdict is 'accept'/'accepted' or 'reject'/'rejected'; anything else is this."""
 
 
+class InvalidSteer(InvalidInput):
+    """A steer breaks a rule (empty, over its length limit, a bad author name); the message says which."""
+
+
 class ScheduleError(InvalidInput):
     """A schedules file or schedule name is wrong; the message names the schedule and field."""
 
@@ -91,6 +97,11 @@ class IdeaNotFound(NotFound):
 
 class RunAlreadyFinished(TerminalError):
     """The run has stopped already; it cannot be changed."""
+
+
+class SteerRefused(TerminalError):
+    """The run cannot take a steer now: steering is switched off, too many steers wait for its next
+    Generator turn, or no Generator turn is left in it."""
 
 
 class ConfigError(TerminalError):

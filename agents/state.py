@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from agents.brief import Brief, Strategy
-from agents.errors import InvalidVerdict
+from agents.errors import InvalidSteer, InvalidVerdict
 
 STATE_VERSION: Literal[1] = 1
 
@@ -112,6 +113,65 @@ class KnownItem(BaseModel):
     cosine: float
 
 
+GENERATOR_AUTHOR = "generator"
+"""`Idea.author` of an idea the Generator proposed."""
+HUMAN_AUTHOR_PREFIX = "human:"
+"""`Idea.author` / `Steer.author` of a person's input: "human:<name>" (`workers/steering.py` checks
+the name)."""
+
+
+AUTHOR_NAME = re.compile(r"^\w[\w .@'-]{0,39}$")
+"""A person's name as steers record it: 1-40 characters, letters, digits, space, `.@'-_`."""
+DEFAULT_AUTHOR = "anonymous"
+
+
+def author_tag(name: str | None) -> str:
+    """The author tag "human:<name>" of a person's `name` (None or blank: "anonymous"; a leading
+    "human:" is taken as given). Raises InvalidSteer for a name `AUTHOR_NAME` does not match."""
+    clean = (name or "").strip().removeprefix(HUMAN_AUTHOR_PREFIX).strip() or DEFAULT_AUTHOR
+    if not AUTHOR_NAME.fullmatch(clean):
+        raise InvalidSteer(
+            f"author {clean[:60]!r}: 1-40 letters, digits, spaces or . @ ' - _, "
+            "starting with a letter or digit"
+        )
+    return HUMAN_AUTHOR_PREFIX + clean
+
+
+def is_human(author: str) -> bool:
+    """True for a person's author tag ("human:<name>")."""
+    return author.startswith(HUMAN_AUTHOR_PREFIX)
+
+
+class Steer(BaseModel):
+    """A person's input to a running brainstorm (`ideaforge steer`, `POST /runs/{id}/steer`, the run
+    page), waiting for the run's next Generator turn, which consumes it.
+
+    - `id`: "s1", "s2", ... in order of arrival within the run;
+    - `author`: "human:<name>" (who said it; issue 18 audits and scopes it);
+    - `kind`: "note" (`text`: a steering note, shown once to the Generator as data) or "idea"
+      (`title`, `summary`: the person's own idea, which enters the pool as `idea_id`, author `author`,
+      and is filtered, critiqued and judged like the others);
+    - `at`: when it arrived (Unix seconds);
+    - `used_step`: the step of the Generator turn that consumed it; None while it waits (or, on a
+      stopped run, when the run stopped before another Generator turn: it was not used).
+    Limits (lengths, pending count) are settings, checked in `workers/steering.py`.
+    """
+
+    id: str
+    author: str
+    kind: Literal["note", "idea"]
+    text: str = ""
+    title: str = ""
+    summary: str = ""
+    at: float
+    used_step: int | None = None
+    idea_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.used_step is None
+
+
 class Idea(BaseModel):
     id: str
     title: str
@@ -119,6 +179,7 @@ class Idea(BaseModel):
     round: int
     origin: Literal["fresh", "evolved"] = "fresh"
     parents: list[str] = Field(default_factory=list)
+    author: str = GENERATOR_AUTHOR  # "generator", or "human:<name>" for a person's idea (a `Steer`)
     angle: str | None = None  # the question answered or concepts combined
     critique: Critique | None = None
     score: Score | None = None
@@ -193,6 +254,7 @@ class RunState(BaseModel):
     # Generator of the rounds after it
     meta_review: list[str] = Field(default_factory=list)
     new_idea_ids: list[str] = Field(default_factory=list)  # generated, not yet through the filter
+    steers: list[Steer] = Field(default_factory=list)  # people's notes and ideas, in order of arrival
     usage: dict[str, Usage] = Field(default_factory=dict)
     # charged but not applied: tokens and cost the endpoint billed for requests of turn attempts that
     # never committed (a crash, a timeout, a retried turn, a lost compare-and-set), per role; counted
@@ -217,6 +279,14 @@ class RunState(BaseModel):
             if idea.id == idea_id:
                 return idea
         raise KeyError(idea_id)
+
+    def pending_steers(self) -> list[Steer]:
+        """The steers no Generator turn has consumed yet, oldest first."""
+        return [s for s in self.steers if s.pending]
+
+    def steer_notes_at(self, step: int) -> list[Steer]:
+        """The notes the Generator turn of `step` consumed (what its request shows)."""
+        return [s for s in self.steers if s.kind == "note" and s.used_step == step]
 
     def usage_for(self, role: str) -> Usage:
         return self.usage.setdefault(role, Usage())
@@ -251,8 +321,9 @@ class TranscriptEvent(BaseModel):
     step: int
     round: int
     phase: str
-    role: str  # generator | skeptic | judge | system
-    kind: Literal["turn", "system", "error"] = "turn"
+    role: str  # generator | skeptic | judge | system | human (a person's steer)
+    kind: Literal["turn", "system", "error", "steer"] = "turn"
+    author: str | None = None  # kind "steer": who said it ("human:<name>"); None for every other event
     model: str | None = None
     endpoint: str | None = None  # scheme://host:port/path of the model endpoint (never a key)
     temperature: float | None = None  # None: none sent (the model's default), or no call

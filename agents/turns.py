@@ -25,7 +25,8 @@ from agents.schemas import (
     ScoreAnswer,
     UnaskedQuestions,
 )
-from agents.state import Critique, Idea, RunState, Score
+from agents.state import Critique, Idea, RunState, Score, is_human
+from agents.steering import consume_steers, report_human_novelty
 
 T = TypeVar("T", bound=BaseModel)
 MAX_DENY_ITEMS = 20
@@ -80,6 +81,7 @@ async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     stats = state.round_stats(state.round)
     wanted = state.brief.ideas_per_round - stats.kept
     stats.attempts += 1
+    consume_steers(state, log)  # people's ideas join the pool; their notes go into this request
     if stats.attempts > 1:
         log.system(
             f"round {state.round}: attempt {stats.attempts} of {ctx.generate_attempts}: "
@@ -124,7 +126,9 @@ async def filter_new(state: RunState, ctx: TurnContext, log: EventLog) -> None:
             log.call(record, idea_id=decision.idea_id)
         idea = state.idea(decision.idea_id)
         apply_decision(idea, decision)
-        if idea.alive:
+        if is_human(idea.author):
+            report_human_novelty(idea, log)  # reported, never dropped; not in the Generator's yield
+        elif idea.alive:
             state.round_stats(idea.round).kept += 1
         else:
             log.system(f"dropped {idea.id} '{idea.title}': {idea.dropped}")

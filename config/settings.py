@@ -194,6 +194,20 @@ class Settings(BaseSettings):
     )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
+    # --- Steering a running run (workers/steering.py): a person's note or idea for the next
+    # Generator turn, from `ideaforge steer`, `POST /runs/{id}/steer` and the run page ------------
+    steering: bool = Field(default=True, description="false: every front door refuses steers (HTTP 409)")
+    steer_note_max_chars: int = Field(default=1000, ge=1, le=20_000, description="characters of one note")
+    steer_title_max_chars: int = Field(
+        default=120, ge=1, le=1000, description="characters of an idea's title"
+    )
+    steer_summary_max_chars: int = Field(
+        default=1000, ge=1, le=20_000, description="characters of an idea's summary"
+    )
+    steer_max_pending: int = Field(
+        default=5, ge=1, le=100, description="steers per run waiting for its next Generator turn"
+    )
+
     # --- Front doors ---------------------------------------------------------------------------
     api_token: SecretStr | None = None
     log_level: str = "INFO"

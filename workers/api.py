@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 from agents.brief import Brief
 from agents.errors import InvalidPayload
 from agents.shortlist import Shortlist
-from agents.state import RunState, TranscriptEvent
+from agents.state import RunState, Steer, TranscriptEvent
 from config.settings import Settings, get_settings
 from workers.connection import check, connect
 from workers.store.events import TailBatch
@@ -69,7 +69,8 @@ class Ideaforge:
     `settings` defaults to the environment's (`get_settings()`); `client` to the process's shared
     connection to `settings.redis_url` (a plain `redis.Redis`, decode_responses=False). Errors:
     `RunNotFound` for an unknown run id, `InvalidBrief` for a broken brief, `RunAlreadyFinished`
-    when cancelling a stopped run, redis' ConnectionError when Redis is unreachable.
+    when cancelling or steering a stopped run, `InvalidSteer` / `SteerRefused` for a steer, redis'
+    ConnectionError when Redis is unreachable.
     """
 
     def __init__(self, settings: Settings | None = None, client: redis.Redis | None = None) -> None:
@@ -107,6 +108,27 @@ class Ideaforge:
     def cancel(self, run_id: str) -> RunState:
         """Ask the run to stop after the turn in flight (RunAlreadyFinished if it has stopped)."""
         return self.store.request_cancel(run_id)
+
+    def steer(
+        self,
+        run_id: str,
+        *,
+        note: str | None = None,
+        idea: tuple[str, str] | None = None,
+        author: str | None = None,
+    ) -> list[Steer]:
+        """A person steers a running run: a `note` for the Generator and/or their own `idea`
+        (title, summary), by `author` (a name, stored as "human:<name>"; None: "anonymous"). The
+        run's next Generator turn consumes them: the note goes into its request as data, the idea
+        joins the pool and is filtered (reported, never dropped), critiqued and judged like the
+        others. Returns the stored `Steer`s (the note first); the transcript gets one "steer" event
+        each. Limits are settings (`steering`, `steer_*`).
+        Raises RunNotFound, RunAlreadyFinished (a stopped run), InvalidSteer (empty, too long, a
+        bad author), SteerRefused (steering off, too many pending, no Generator turn left)."""
+        from workers.steering import SteerLimits, add_steers
+
+        limits = SteerLimits.from_settings(self.settings)
+        return add_steers(self.store, limits, run_id, note=note, idea=idea, author=author)
 
     def cancel_now(self, run_id: str, detail: str) -> RunState:
         """Stop the run at once as `cancelled`, with its shortlist, when nothing will serve its queue

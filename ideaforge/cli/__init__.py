@@ -2,7 +2,7 @@
 
 Commands live by topic, as in rq's `rq/cli/`: `runs.py` (submit, runs, show, watch, shortlist, cancel,
 run, verdict), `worker.py`, `model.py`, `schedules.py` (schedule, scheduler, digest), `ledger.py`,
-`web.py`; what they share (consoles, output formats, `clean_errors`, the brief options) is in
+`web.py`, `steer.py`; what they share (consoles, output formats, `clean_errors`, the brief options) is in
 `helpers.py`. Only this module registers commands, so no command module imports another's group.
 
 Importing the package stays light (typer, rich, redis, pydantic): a command imports the facade and
@@ -16,7 +16,7 @@ import sys
 import typer
 
 from config.settings import get_settings
-from ideaforge.cli import eval, ledger, model, resume, runs, schedules, web, worker
+from ideaforge.cli import eval, ledger, model, resume, runs, schedules, steer, web, worker
 from ideaforge.cli.helpers import clean_errors
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ for command in (
     schedules.scheduler,
     schedules.digest,
     runs.verdict,
+    steer.steer,
     resume.resume,
     web.web,
     eval.eval,

@@ -23,7 +23,7 @@ import json
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -152,6 +152,7 @@ INSTRUMENTS = [
     "audited by an outside volunteer",
 ]
 FATAL_MARKER = "Perpetual"
+RECEIVED_KEPT = 2000  # requests `FakeState.received` keeps (the newest), so a long benchmark stays small
 # The answer schema's distinguishing property -> the role whose answer has that shape.
 ROLE_OF_KIND = {
     "common_answers": "generator",
@@ -331,6 +332,8 @@ class FakeState:
     requests: Counter[str] = field(default_factory=Counter)
     prompt_chars: list[int] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # the 400 messages a mode answered
+    # the newest requests' (answer kind, last user message), for tests that check what a model was sent
+    received: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=RECEIVED_KEPT))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, role: str, generating: bool = False, title: str | None = None) -> Fault | None:
@@ -444,6 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
                     st.requests.clear()
                     st.prompt_chars.clear()
                     st.refused.clear()
+                    st.received.clear()
             self._send(200, {"latency_ms": st.latency_ms, "modes": sorted(st.modes)})
             return
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -462,6 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
             st.requests[role] += 1
             st.requests["total"] += 1
             st.prompt_chars.append(len(prompt_text))
+            st.received.append((kind, user))
             modes = set(st.modes)
         if st.latency_ms:
             time.sleep(st.latency_ms / 1000)

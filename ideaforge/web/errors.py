@@ -10,8 +10,10 @@ from agents.errors import (
     IdeaNotFound,
     InvalidBrief,
     InvalidPayload,
+    InvalidSteer,
     RunAlreadyFinished,
     RunNotFound,
+    SteerRefused,
     StoreUnavailable,
 )
 
@@ -37,6 +39,14 @@ def install_error_handlers(app: FastAPI, redis_location: str) -> None:
 
     @app.exception_handler(RunAlreadyFinished)
     async def _finished(_: Request, exc: RunAlreadyFinished) -> JSONResponse:
+        return answer(409, str(exc))
+
+    @app.exception_handler(InvalidSteer)
+    async def _bad_steer(_: Request, exc: InvalidSteer) -> JSONResponse:
+        return answer(422, f"invalid steer: {exc}")
+
+    @app.exception_handler(SteerRefused)
+    async def _steer_refused(_: Request, exc: SteerRefused) -> JSONResponse:
         return answer(409, str(exc))
 
     @app.exception_handler(InvalidPayload)

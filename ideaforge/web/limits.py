@@ -4,6 +4,8 @@ The routes that read a body, and their limits (bytes):
 - `POST /runs` (a brief as JSON): BRIEF_MAX_BYTES, 256 KiB;
 - `POST /runs/{run_id}/ideas/{idea_id}/verdict` (decision and a note of at most 2000 characters):
   VERDICT_MAX_BYTES, 32 KiB;
+- `POST /runs/{run_id}/steer` (a note, an idea, an author; their lengths are settings):
+  STEER_MAX_BYTES, 64 KiB;
 - `POST /login` (the token form): LOGIN_MAX_BYTES, 8 KiB;
 - any other request (no other route reads its body): DEFAULT_MAX_BYTES, 16 KiB.
 
@@ -22,12 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BRIEF_MAX_BYTES = 256 * 1024
 VERDICT_MAX_BYTES = 32 * 1024
+STEER_MAX_BYTES = 64 * 1024
 LOGIN_MAX_BYTES = 8 * 1024
 DEFAULT_MAX_BYTES = 16 * 1024
 
 _LIMITS: tuple[tuple[str, re.Pattern[str], int, str], ...] = (
     ("POST", re.compile(r"/runs/?"), BRIEF_MAX_BYTES, "a brief"),
     ("POST", re.compile(r"/runs/[^/]+/ideas/[^/]+/verdict/?"), VERDICT_MAX_BYTES, "a verdict"),
+    ("POST", re.compile(r"/runs/[^/]+/steer/?"), STEER_MAX_BYTES, "a steer"),
     ("POST", re.compile(r"/login/?"), LOGIN_MAX_BYTES, "the login form"),
 )
 

@@ -61,6 +61,26 @@ class VerdictIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
+class SteerIdeaIn(BaseModel):
+    """A person's own idea for the run (lengths: settings `steer_title_max_chars`, `_summary_`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=20_000)
+    summary: str = Field(max_length=20_000)
+
+
+class SteerIn(BaseModel):
+    """A steer: a note for the next Generator turn and/or an idea, by `author` (a name; stored as
+    "human:<name>"; none: "anonymous"). Limits are settings (`steer_*`), checked by the facade."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=20_000)
+    idea: SteerIdeaIn | None = None
+    author: str | None = Field(default=None, max_length=100)
+
+
 def deps(request: Request) -> Deps:
     return request.app.state.deps  # type: ignore[no-any-return]
 
@@ -201,6 +221,29 @@ def set_verdict(request: Request, run_id: RunId, idea_id: IdeaId, verdict: Verdi
         "idea": state.idea(idea_id).model_dump(mode="json"),
         "shortlist": views.shortlist_json(*forge.current_shortlist(state)),
     }
+
+
+@router.post(
+    "/runs/{run_id}/steer",
+    operation_id="steer_run",
+    status_code=202,
+    tags=["runs"],
+    summary="A person's note or idea for the run's next Generator turn",
+    responses={
+        202: {"description": "Stored; the run's next Generator turn uses it."},
+        404: {"description": "No such run."},
+        409: {"description": "The run has stopped, has no Generator turn left, has too many steers "
+              "waiting, or steering is switched off."},
+        422: {"description": "The steer breaks a rule (empty, too long, a bad author)."},
+    },
+)
+def steer_run(request: Request, run_id: RunId, body: SteerIn) -> dict[str, Any]:
+    """Like `ideaforge steer`: the note goes into the next Generator request as data; the idea joins
+    the pool and is filtered (reported, never dropped), critiqued and judged like the others."""
+    forge = deps(request).forge
+    idea = (body.idea.title, body.idea.summary) if body.idea is not None else None
+    steers = forge.steer(run_id, note=body.note, idea=idea, author=body.author)
+    return {"steers": [s.model_dump(mode="json") for s in steers], "run": run_summary(forge.get_run(run_id))}
 
 
 # --- operations --------------------------------------------------------------------------------

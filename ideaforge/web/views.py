@@ -44,6 +44,7 @@ def run_detail(state: RunState) -> dict[str, Any]:
         "deny": state.deny,
         "errors": state.errors,
         "ideas": [idea.model_dump(mode="json") for idea in state.ideas],
+        "steers": [s.model_dump(mode="json") for s in state.steers],
     }
 
 

@@ -38,7 +38,7 @@ def _bucket(seconds: float) -> str:
 def _increments(events: Iterable[TranscriptEvent]) -> dict[str, float]:
     inc: dict[str, float] = defaultdict(float)
     for e in events:
-        if e.role == "system":
+        if e.role == "system" or e.kind == "steer":  # code's lines and people's steers: no model call
             continue
         outcome = "ok" if e.kind == "turn" else "error"
         inc[SEP.join(("turns", e.role, e.phase, outcome))] += 1

@@ -52,13 +52,19 @@ def unapplied_usage(charged: dict[Any, Any], applied: dict[str, Usage]) -> dict[
 
 
 def merge_external(current: RunState, new: RunState) -> None:
-    """Carry over what people change between turns (cancel flag, verdicts) into a turn's result."""
+    """Carry over what people change between turns (cancel flag, verdicts, steers) into a turn's result.
+
+    Steers only ever arrive (people append them; a turn only marks those it loaded as used), so a
+    steer stored after the turn loaded its state is one `new` lacks by id: it is appended, still
+    pending, for the next Generator turn. None is lost, whichever commit comes first."""
     if current.cancel_requested:
         new.cancel_requested = True
     verdicts = {i.id: i.verdict for i in current.ideas if i.verdict is not None}
     for idea in new.ideas:
         if idea.id in verdicts:
             idea.verdict = verdicts[idea.id]
+    known = {s.id for s in new.steers}
+    new.steers.extend(s for s in current.steers if s.id not in known)
 
 
 @dataclass(frozen=True)
@@ -287,8 +293,15 @@ class RunStore:
 
         return self._optimistic(self.keys.run(run_id), attempt)
 
-    def update(self, run_id: str, change: Callable[[RunState], None]) -> RunState:
-        """Apply a person's change to a run (not a turn): optimistic, retried on conflict.
+    def update(
+        self,
+        run_id: str,
+        change: Callable[[RunState], None],
+        events: Callable[[RunState], list[TranscriptEvent]] | None = None,
+    ) -> RunState:
+        """Apply a person's change to a run (not a turn): optimistic, retried on conflict (a turn's
+        commit in between: `change` runs again on the state it left). `events(changed state)`, if
+        given, are appended to the transcript in the same MULTI/EXEC as the state.
         Raises RunNotFound, or whatever `change` raises (nothing is written then)."""
 
         def attempt(pipe: Pipeline, raw: Any) -> RunState:
@@ -298,6 +311,8 @@ class RunStore:
             change(state)
             pipe.multi()
             self._write_state(pipe, state, state.status)
+            if events is not None:
+                self.transcripts.append(pipe, run_id, events(state))
             pipe.execute()
             return state
 

@@ -12,6 +12,11 @@ function clock(ts) { return new Date(ts * 1000).toLocaleTimeString(); }
 function usd(value) { return value == null ? "unknown" : "$" + value.toFixed(4); }
 
 function turnNode(e) {
+  if (e.kind === "steer") {  // a person's note or idea: who said it, then what
+    return el("div", { class: "turn steer", "data-event-id": e.id },
+      el("span", { class: "ts" }, clock(e.ts)), " ", el("span", { class: "phase" }, e.phase), " ",
+      el("span", { class: "role role-human" }, e.author || e.role), " ", el("span", { class: "sum" }, e.content));
+  }
   if (e.role === "system") {
     return el("div", { class: "turn system kind-" + e.kind, "data-event-id": e.id },
       el("span", { class: "ts" }, clock(e.ts)), " ", el("span", { class: "phase" }, e.phase), " ",
@@ -35,7 +40,8 @@ function turnNode(e) {
 }
 
 function ideaNode(i) {
-  const lineage = i.parents && i.parents.length ? " · from " + i.parents.join(", ") : "";
+  let lineage = i.parents && i.parents.length ? " · from " + i.parents.join(", ") : "";
+  if (i.author && i.author !== "generator") lineage += " · by " + i.author;
   const parts = [
     el("header", {}, el("b", {}, i.id), " ", el("span", { class: "title" }, i.title), " ",
       el("span", { class: "muted" }, "round " + i.round + " · " + i.origin + lineage)),
@@ -94,6 +100,7 @@ function renderRun(run) {
   setField("cost", usd(run.cost_usd));
   setField("stop", run.stop_reason ? run.stop_reason + " (" + run.stop_detail + ")" : "—");
   document.getElementById("cancel").hidden = run.terminal || run.cancel_requested;
+  document.getElementById("steer").hidden = run.terminal;
   document.getElementById("cancel-note").textContent =
     run.cancel_requested && !run.terminal ? "cancel requested: the turn in flight finishes" : "";
   replaceChildren(document.getElementById("usage-body"), Object.entries(run.usage_by_role).map(([role, u]) =>
@@ -183,6 +190,28 @@ document.getElementById("cancel").addEventListener("click", async () => {
     alert("Could not cancel: " + e.message);
   }
   refresh();
+});
+
+document.getElementById("steer").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target;
+  const value = (name) => form.elements[name].value.trim();
+  const body = { author: value("author") || null };
+  if (value("note")) body.note = value("note");
+  if (value("title") || value("summary")) body.idea = { title: value("title"), summary: value("summary") };
+  const status = document.getElementById("steer-note");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const result = await api("POST", base + "/steer", body);
+    status.textContent = "saved " + result.steers.map((s) => s.id + " (" + s.kind + ")").join(", ") +
+      ": the next Generator turn uses it";
+    ["note", "title", "summary"].forEach((name) => { form.elements[name].value = ""; });
+  } catch (e) {
+    status.textContent = "not saved: " + e.message;
+  } finally {
+    button.disabled = false;
+  }
 });
 
 follow();
