@@ -31,8 +31,10 @@ class TurnContext:
 
     `max_concurrency`: model calls in flight per phase; `elo_min_matches`: matches each candidate
     needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does);
-    `generate_attempts`: Generator calls per round at most (settings `generate_attempts`); `clock`
-    returns Unix seconds; `tournament` None turns the rank phase's matches off.
+    `generate_attempts`: Generator calls per round at most (settings `generate_attempts`);
+    `evolution`: combine and simplify survivors from round 2 on (settings `evolution`,
+    agents/evolution.py); `clock` returns Unix seconds; `tournament` None turns the rank phase's
+    matches off.
     """
 
     agents: Mapping[str, RoleAgent]
@@ -41,6 +43,7 @@ class TurnContext:
     stop_rules: StopRules
     elo_min_matches: int
     generate_attempts: int
+    evolution: bool
     clock: Callable[[], float] = time.time
     tournament: Tournament | None = None
 

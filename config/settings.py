@@ -192,6 +192,12 @@ class Settings(BaseSettings):
         description="Generator calls per round at most: a round short of ideas_per_round survivors "
         "of the filter asks again (the dropped titles as 'not these') until it has them or this runs out",
     )
+    evolution: bool = Field(
+        default=True,
+        description="from round 2 on, the Generator's round also combines two survivors of different "
+        "clusters and simplifies one, and the rank phase matches each evolved idea with its parents "
+        "first (agents/evolution.py); false: improve-only rounds and plain Elo pairing",
+    )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     # --- Front doors ---------------------------------------------------------------------------

@@ -116,6 +116,7 @@ async def turn_context(
             max_concurrency=settings.max_concurrency,
             elo_min_matches=settings.elo_min_matches,
             generate_attempts=settings.generate_attempts,
+            evolution=settings.evolution,
             novelty=novelty_filter(settings, ledger_index),
             stop_rules=StopRules(
                 min_yield=settings.dried_up_min_yield, dried_up_rounds=settings.dried_up_rounds
@@ -124,6 +125,7 @@ async def turn_context(
                 k=settings.elo_k,
                 matches_per_round=matches,
                 max_per_idea=settings.elo_max_matches_per_idea,
+                lineage_first=settings.evolution,
             ),
         )
     finally:

@@ -142,6 +142,36 @@ def generate_request(
     return "\n\n".join(sections)
 
 
+EVOLVED_ANSWER = 'Answer as {"title": ..., "summary": ..., "what_changed": ...}.'
+
+
+def combine_request(state: RunState, first: Idea, second: Idea) -> str:
+    """The combine operator's request (agents/evolution.py): two survivors from different clusters,
+    each with its scores and objection, asking for ONE new idea that joins them (`EvolvedIdea`)."""
+    return (
+        f"{brief_block(state)}\n\nTwo of the best ideas so far, from "
+        "different directions, with their critique:\n\n"
+        f"{_survivor_lines(first)}\n\n{_survivor_lines(second)}\n\n"
+        "Combine them into ONE new idea that takes the strongest part of each and overcomes both "
+        "objections. It must work as one idea, not two side by side, must not restate either, and "
+        "must not be a common, well-known answer. "
+        f"{EVOLVED_ANSWER}"
+    )
+
+
+def simplify_request(state: RunState, idea: Idea) -> str:
+    """The simplify operator's request (agents/evolution.py): one survivor with its scores and
+    objection, asking for ONE simpler idea that keeps its core (`EvolvedIdea`)."""
+    return (
+        f"{brief_block(state)}\n\nOne of the best ideas so far, with "
+        f"its critique:\n\n{_survivor_lines(idea)}\n\n"
+        "Simplify it into ONE new idea: keep the mechanism that makes it work, drop every part it can "
+        "do without, so that it is cheaper and quicker to try and the objection weighs less. It must "
+        "not become a common, well-known answer. "
+        f"{EVOLVED_ANSWER}"
+    )
+
+
 def critique_request(state: RunState, idea: Idea) -> str:
     return (
         f"{brief_block(state)}\n\n{idea_block(idea)}\n\nCritique this idea. "
