@@ -35,10 +35,11 @@ function turnNode(e) {
 }
 
 function ideaNode(i) {
-  const lineage = i.parents && i.parents.length ? " · from " + i.parents.join(", ") : "";
+  const lineage = i.parents && i.parents.length ? " of " + i.parents.join(" + ") : "";
+  const cluster = i.cluster ? " · cluster " + i.cluster : "";
   const parts = [
     el("header", {}, el("b", {}, i.id), " ", el("span", { class: "title" }, i.title), " ",
-      el("span", { class: "muted" }, "round " + i.round + " · " + i.origin + lineage)),
+      el("span", { class: "muted" }, "round " + i.round + " · " + (i.operator || i.origin) + lineage + cluster)),
     el("p", { class: "summary" }, i.summary),
   ];
   if (i.angle) parts.push(el("p", { class: "angle" }, "angle: " + i.angle));
