@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from agents.state import RunStatus
 from config.settings import Settings, get_settings
+from ideaforge.cli import app
 from tests.conftest import run_burst
 from tests.web.conftest import wait_until
 from workers.api import Ideaforge
@@ -63,6 +65,11 @@ def test_round_two_combines_survivors_of_two_clusters_and_the_api_shows_the_line
         )
     page = client.get(f"/ui/runs/{run_id}").text
     assert f"combine of {' + '.join(combined[0].parents)}" in page
+    shown = CliRunner().invoke(app, ["show", run_id])
+    assert shown.exit_code == 0, shown.stderr
+    assert f"(combine of {' + '.join(combined[0].parents)}, cluster {combined[0].cluster})" in " ".join(
+        shown.stdout.split()  # the console wraps long lines
+    )
 
 
 def test_with_evolution_off_rounds_only_improve(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
