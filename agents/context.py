@@ -32,7 +32,8 @@ class TurnContext:
     `max_concurrency`: model calls in flight per phase; `elo_min_matches`: matches each candidate
     needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does);
     `generate_attempts`: Generator calls per round at most (settings `generate_attempts`); `clock`
-    returns Unix seconds; `tournament` None turns the rank phase's matches off.
+    returns Unix seconds; `tournament` None turns the rank phase's matches off. Which quality
+    mechanisms a turn uses is the brief's (`state.brief.mechanisms`), not the context's.
     """
 
     agents: Mapping[str, RoleAgent]

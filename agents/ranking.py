@@ -95,6 +95,7 @@ def build_shortlist(state: RunState, now: float | None = None, *, min_matches: i
                 angle=idea.angle,
                 round=idea.round,
                 origin=idea.origin,
+                operator=idea.operator,
                 parents=idea.parents,
                 novelty=idea.score.novelty,
                 feasibility=idea.score.feasibility,

@@ -48,6 +48,17 @@ class IdeaBatch(_Answer):
     ideas: list[IdeaDraft] = Field(min_length=1)
 
 
+class EvolvedIdea(_Answer):
+    """An evolution operator's answer (combine, simplify; agents/evolution.py): ONE new idea made from
+    the idea(s) shown. Its parents and operator come from the request, never from the answer."""
+
+    title: str = Field(min_length=3, max_length=200)
+    summary: str = Field(min_length=10, max_length=2000)
+    what_changed: str = Field(
+        max_length=500, description="how it differs from the idea(s) it comes from, in one sentence"
+    )
+
+
 class CritiqueAnswer(_Answer):
     flaws: list[str] = Field(min_length=1)
     strongest_objection: str = Field(min_length=3)

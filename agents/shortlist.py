@@ -7,7 +7,9 @@ stored under `{p}:run:{id}:shortlist`. This JSON shape is the public contract of
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from agents.state import Operator, operator_from_origin
 
 
 class ShortlistEntry(BaseModel):
@@ -17,7 +19,8 @@ class ShortlistEntry(BaseModel):
     summary: str
     angle: str | None = None
     round: int
-    origin: str
+    origin: str  # "fresh" or "evolved" (derived from `operator`)
+    operator: Operator = "new"  # lineage: how it was made from `parents` (agents/state.py `Operator`)
     parents: list[str] = Field(default_factory=list)
     novelty: int
     feasibility: int
@@ -29,6 +32,11 @@ class ShortlistEntry(BaseModel):
     novelty_distance: float | None = None
     verdict: str | None = None
     cluster: str | None = None  # id of the idea that founded its cluster (None: filtered before clusters)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_lineage(cls, data: object) -> object:
+        return operator_from_origin(data)
 
 
 class Shortlist(BaseModel):

@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field, model_validator
 
 from agents.brief import Brief, Strategy
 from agents.errors import InvalidSteer, InvalidVerdict
@@ -172,12 +172,26 @@ class Steer(BaseModel):
         return self.used_step is None
 
 
+Operator = Literal["new", "improve", "combine", "simplify", "human"]
+"""How an idea came about (its lineage with `Idea.parents`; agents/evolution.py): "new" a fresh idea,
+"improve" a variant of one survivor against its objection, "combine" two survivors from different
+clusters in one idea, "simplify" one survivor cut to its core, "human" a person's idea."""
+
+
+def operator_from_origin(data: object) -> object:
+    """An idea's JSON (an `Idea`, a `ShortlistEntry`) stored before `operator` existed, given the
+    operator its `origin` implies: "evolved" was an improved idea; anything else is returned as is."""
+    if isinstance(data, dict) and "operator" not in data and data.get("origin") == "evolved":
+        return {**data, "operator": "improve"}
+    return data
+
+
 class Idea(BaseModel):
     id: str
     title: str
     summary: str
     round: int
-    origin: Literal["fresh", "evolved"] = "fresh"
+    operator: Operator = "new"  # its lineage: how it was made from `parents` (ids, in the order used)
     parents: list[str] = Field(default_factory=list)
     author: str = GENERATOR_AUTHOR  # "generator", or "human:<name>" for a person's idea (a `Steer`)
     angle: str | None = None  # the question answered or concepts combined
@@ -197,6 +211,18 @@ class Idea(BaseModel):
     @property
     def alive(self) -> bool:
         return self.dropped is None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def origin(self) -> Literal["fresh", "evolved"]:
+        """"evolved" for an idea made from earlier ones (improve, combine, simplify), else "fresh":
+        derived from `operator`, kept in the JSON for readers of the older shape."""
+        return "evolved" if self.operator in ("improve", "combine", "simplify") else "fresh"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_lineage(cls, data: object) -> object:
+        return operator_from_origin(data)
 
 
 class Usage(BaseModel):

@@ -33,6 +33,7 @@ def consume_steers(state: RunState, log: EventLog) -> None:
                 title=steer.title,
                 summary=steer.summary,
                 round=state.round,
+                operator="human",
                 author=steer.author,
             )
             state.ideas.append(idea)

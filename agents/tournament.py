@@ -3,7 +3,8 @@
 After the Judge's absolute scores, up to `matches_per_round` pairs of candidates (alive, scored, not
 fatal) are drawn by `pair_for_round` (new ideas and close ratings first, at most `max_per_idea`
 matches per idea per round, never a pair already played in the run: `Idea.opponents` holds them, so
-late rounds may play fewer matches, or none). Each match is asked twice, concurrently
+late rounds may play fewer matches, or none; with `lineage_first`, each evolved idea meets its
+parents first). Each match is asked twice, concurrently
 and bounded by `ctx.max_concurrency`, with the ideas in both orders; `combine_verdicts` cancels the
 position bias and `apply_match` updates both ratings (K = `k`). Every answer and every result is a
 transcript event. A match whose calls all fail is skipped (logged), never failing the turn.
@@ -32,7 +33,8 @@ Answer = tuple[PairwiseVerdict | None, CallRecord] | BaseException
 @dataclass(frozen=True)
 class EloTournament:
     """The rank phase's tournament; values from settings `elo_k` (Elo points),
-    `elo_matches_per_round` (0: off) and `elo_max_matches_per_idea` (per round)."""
+    `elo_matches_per_round` (0: off) and `elo_max_matches_per_idea` (per round). With the brief's
+    `evolution` mechanism on, each evolved idea meets its parents before any other match."""
 
     k: float
     matches_per_round: int
@@ -45,7 +47,12 @@ class EloTournament:
         played = {frozenset((i.id, o)) for i in ideas for o in i.opponents}
         rng = random.Random(f"{state.run_id}:{state.round}")
         pairs = pair_for_round(
-            ideas, self.matches_per_round, max_per_idea=self.max_per_idea, played=played, rng=rng
+            ideas,
+            self.matches_per_round,
+            max_per_idea=self.max_per_idea,
+            played=played,
+            rng=rng,
+            lineage_first=state.brief.mechanisms.evolution,
         )
         if not pairs:
             return

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from agents.calls import CallRecord, ask_structured
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
+from agents.evolution import EvolutionTask, plan_round
 from agents.novelty.clusters import crowded_clusters
 from agents.novelty.dedup import apply_decision
 from agents.prompts import requests as prompts
@@ -20,12 +21,13 @@ from agents.schemas import (
     CommonAnswers,
     ConceptPairs,
     CritiqueAnswer,
+    EvolvedIdea,
     IdeaBatch,
     MetaReview,
     ScoreAnswer,
     UnaskedQuestions,
 )
-from agents.state import Critique, Idea, RunState, Score, is_human
+from agents.state import Critique, Idea, Operator, RunState, Score, is_human
 from agents.steering import consume_steers, report_human_novelty
 
 T = TypeVar("T", bound=BaseModel)
@@ -74,8 +76,15 @@ async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> Non
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
-    """One Generator call for the round's shortfall: `ideas_per_round` less the round's filter
-    survivors so far; a top-up (not the round's first call) is logged with its attempt number."""
+    """One Generator turn for the round's shortfall: `ideas_per_round` less the round's filter
+    survivors so far; a top-up (not the round's first call) is logged with its attempt number.
+
+    The turn's plan (`agents.evolution.plan_round`): from round 2 on, with the brief's `evolution` mechanism, the
+    round's first call also runs its evolution tasks (combine, simplify; one call and one idea each,
+    concurrent with the main request, bounded by `ctx.max_concurrency`), and the main request asks
+    for the rest. Lineage: a main-request idea with known ids in `builds_on` is "improve", else
+    "new"; an evolved idea has its task's operator and parents. A main request that raises
+    ModelUnavailable retries the step; an evolution call that does is logged and skipped."""
     agent = ctx.agents["generator"]
     cap = agent.cap.tokens if agent.cap else None
     stats = state.round_stats(state.round)
@@ -88,32 +97,83 @@ async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
             f"{stats.kept} of {state.brief.ideas_per_round} ideas survived the filter; "
             f"asking for {wanted} more"
         )
-    answer, record = await ask_structured(
-        agent,
-        prompts.generate_request(
-            state, ctx.elo_min_matches, cap, wanted,
-            crowded_clusters(state) if state.brief.mechanisms.proximity else None,
-        ),
-        IdeaBatch
+    plan = plan_round(
+        state, ctx.elo_min_matches, wanted, cap, evolution=state.brief.mechanisms.evolution,
+        first_call=stats.attempts == 1,
     )
+    gate = asyncio.Semaphore(max(1, ctx.max_concurrency))
+
+    async def bounded(request: str, schema: type[T]) -> tuple[T | None, CallRecord]:
+        async with gate:
+            return await ask_structured(agent, request, schema)
+
+    crowded = crowded_clusters(state) if state.brief.mechanisms.proximity else None
+    request = prompts.generate_request(state, ctx.elo_min_matches, cap, plan.fresh, crowded)
+    main = asyncio.create_task(bounded(request, IdeaBatch))
+    evolved = await asyncio.gather(
+        *(bounded(_evolution_request(state, task), EvolvedIdea) for task in plan.tasks),
+        return_exceptions=True,
+    )
+    answer, record = await main
     log.call(record)
-    if answer is None:
-        return  # the engine fails the run: its one call gave no usable answer
+    if plan.tasks:
+        log.system(
+            f"round {state.round}: evolution: {'; '.join(t.describe() for t in plan.tasks)} "
+            f"(besides {plan.fresh} new or improved idea(s) asked above)"
+        )
     known_ids = {i.id for i in state.ideas}
-    for draft in answer.ideas[:wanted]:
+    for draft in answer.ideas[: plan.fresh] if answer is not None else []:
         parents = [p for p in draft.builds_on if p in known_ids]
-        idea = Idea(
-            id=f"i{len(state.ideas) + 1}",
-            title=draft.title.strip(),
-            summary=draft.summary.strip(),
-            angle=draft.angle.strip() or None,
-            round=state.round,
-            origin="evolved" if parents else "fresh",
+        _add_new_idea(
+            state,
+            title=draft.title,
+            summary=draft.summary,
+            angle=draft.angle,
+            operator="improve" if parents else "new",
             parents=parents,
         )
-        state.ideas.append(idea)
-        state.new_idea_ids.append(idea.id)
-        stats.generated += 1
+    for task, result in zip(plan.tasks, evolved, strict=True):
+        if isinstance(result, ModelUnavailable):
+            log.system(f"{task.describe()}: the generator was unavailable ({result})", kind="error")
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        evolved_answer, evolved_record = result
+        log.call(evolved_record)
+        if evolved_answer is not None:
+            _add_new_idea(
+                state,
+                title=evolved_answer.title,
+                summary=evolved_answer.summary,
+                angle=evolved_answer.what_changed,
+                operator=task.operator,
+                parents=list(task.parents),
+            )
+
+
+def _evolution_request(state: RunState, task: EvolutionTask) -> str:
+    parents = [state.idea(p) for p in task.parents]
+    if task.operator == "combine":
+        return prompts.combine_request(state, parents[0], parents[1])
+    return prompts.simplify_request(state, parents[0])
+
+
+def _add_new_idea(
+    state: RunState, *, title: str, summary: str, angle: str, operator: Operator, parents: list[str]
+) -> None:
+    """Append a generated idea to the pool and to the ideas the filter checks next (counted as generated)."""
+    idea = Idea(
+        id=f"i{len(state.ideas) + 1}",
+        title=title.strip(),
+        summary=summary.strip(),
+        angle=angle.strip() or None,
+        round=state.round,
+        operator=operator,
+        parents=parents,
+    )
+    state.ideas.append(idea)
+    state.new_idea_ids.append(idea.id)
+    state.round_stats(state.round).generated += 1
 
 
 async def filter_new(state: RunState, ctx: TurnContext, log: EventLog) -> None:

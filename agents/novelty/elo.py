@@ -61,10 +61,17 @@ def pair_for_round(
     max_per_idea: int = 2,
     played: set[frozenset[str]] | None = None,
     rng: random.Random | None = None,
+    lineage_first: bool = False,
 ) -> list[tuple[str, str]]:
     """Choose at most `max_matches` pairs (idea ids) for this round.
 
-    Greedy: the idea with the fewest matches so far (new ideas first) picks the opponent with the
+    With `lineage_first` (the brief's `evolution` mechanism), parent-child matches come first: each idea made
+    from others (`Idea.parents`), in pool order, meets each living parent it has not met yet, as
+    (child, parent), within the same per-idea and per-round limits; so an evolved idea must beat what
+    it came from to climb (the evolution-then-tournament design of the AI co-scientist, Gottweis et
+    al. 2025; see agents/evolution.py).
+
+    Then greedy: the idea with the fewest matches so far (new ideas first) picks the opponent with the
     closest rating among those it has not met, preferring opponents with fewer matches on ties; no
     idea plays more than `max_per_idea` matches this round. A pair is never repeated: pairs in
     `played` (met in earlier rounds) and pairs already chosen this round are skipped, so a round
@@ -79,6 +86,25 @@ def pair_for_round(
     taken: set[frozenset[str]] = set(played or ())  # earlier rounds' pairs, then this round's
     pairs: list[tuple[str, str]] = []
     jitter = {i.id: rng.random() for i in alive}
+
+    def take(a: Idea, b: Idea) -> None:
+        taken.add(frozenset((a.id, b.id)))
+        this_round[a.id] += 1
+        this_round[b.id] += 1
+        pairs.append((a.id, b.id))
+
+    if lineage_first:
+        by_id = {i.id: i for i in alive}
+        for child in alive:
+            for parent in (by_id.get(p) for p in child.parents):
+                if (
+                    parent is not None
+                    and len(pairs) < max_matches
+                    and frozenset((child.id, parent.id)) not in taken
+                    and this_round[child.id] < max_per_idea
+                    and this_round[parent.id] < max_per_idea
+                ):
+                    take(child, parent)
     while len(pairs) < max_matches:
         open_ = [i for i in alive if this_round[i.id] < max_per_idea]
         best: tuple[tuple[float, ...], Idea, Idea] | None = None
@@ -99,8 +125,5 @@ def pair_for_round(
         if best is None:
             break
         _, a, b = best
-        taken.add(frozenset((a.id, b.id)))
-        this_round[a.id] += 1
-        this_round[b.id] += 1
-        pairs.append((a.id, b.id))
+        take(a, b)
     return pairs

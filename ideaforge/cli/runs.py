@@ -17,7 +17,7 @@ import typer
 
 from agents.errors import IdeaforgeError, RunAlreadyFinished
 from agents.shortlist import Shortlist
-from agents.state import RunState, RunStatus, TranscriptEvent
+from agents.state import Idea, RunState, RunStatus, TranscriptEvent
 from config.settings import get_settings
 from ideaforge import render
 from ideaforge.cli.helpers import (
@@ -111,7 +111,17 @@ def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
         mark = "[green]alive[/]" if idea.alive else f"[red]dropped[/] ({_plain(idea.dropped or '')})"
         score = f" N{idea.score.novelty}/F{idea.score.feasibility}" if idea.score else ""
         failed = f" [yellow]unscored: {_plain(idea.failure)}[/]" if idea.failure else ""
-        out.print(f"  {idea.id:<4} {_plain(idea.title)}{score}  {mark}{failed}", highlight=False)
+        out.print(
+            f"  {idea.id:<4} {_plain(idea.title)}{score}  {mark}{failed}{_lineage(idea)}", highlight=False
+        )
+
+
+def _lineage(idea: Idea) -> str:
+    """" [dim](combine of i2 + i5, cluster i2)[/]": how an idea came about and its cluster, briefly."""
+    parts = [f"{idea.operator} of {' + '.join(idea.parents)}" if idea.parents else idea.operator]
+    if idea.cluster:
+        parts.append(f"cluster {idea.cluster}")
+    return f" [dim]({_plain(', '.join(parts))})[/]"
 
 
 def _plain(text: str) -> str:

@@ -1,6 +1,6 @@
 """A deterministic, role-aware, OpenAI-compatible chat server for tests and benchmarks.
 
-It answers `/v1/chat/completions` with JSON shaped for whatever the request asks (ideas,
+It answers `/v1/chat/completions` with JSON shaped for whatever the request asks (ideas, evolved ideas,
 critiques, scores, deny-lists, questions, concept pairs, same-idea and pairwise verdicts),
 derived from a hash of the prompt, so runs are reproducible. The kind of answer (and so the role
 that asks) comes only from the request's JSON schema (`response_format`, or the schema hint of a
@@ -159,6 +159,7 @@ ROLE_OF_KIND = {
     "questions": "generator",
     "pairs": "generator",
     "ideas": "generator",
+    "what_changed": "generator",  # an evolution operator's one idea (combine, simplify)
     "flaws": "skeptic",
     "more_novel": "judge",  # before "novelty": the eval's preference verdict
     "novelty": "judge",
@@ -195,6 +196,20 @@ def _jaccard(a: str, b: str) -> float:
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
+def _idea_text(seed: int, k: int) -> tuple[str, str]:
+    """The `k`-th idea (title, summary) of an answer whose request hashed to `seed`."""
+    h = _h(seed, k)
+    title = (
+        f"{ADJECTIVES[h % len(ADJECTIVES)]} {NOUNS[(h // 31) % len(NOUNS)]} "
+        f"for {DOMAINS[(h // 997) % len(DOMAINS)]} {h % 1000}"
+    )
+    summary = (
+        f"{ACTORS[_h(h, 'actor') % len(ACTORS)]} {MECHANISMS[(seed + 7 * k) % len(MECHANISMS)]}, "
+        f"{INSTRUMENTS[_h(h, 'with') % len(INSTRUMENTS)]}."
+    )
+    return title, summary
+
+
 def _answer(kind: str, user: str) -> dict[str, Any] | str:
     seed = _h(user)
     if kind == "common_answers":
@@ -220,15 +235,7 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
         survivors = markers.idea_ids(user)
         ideas = []
         for k in range(count):
-            h = _h(seed, k)
-            title = (
-                f"{ADJECTIVES[h % len(ADJECTIVES)]} {NOUNS[(h // 31) % len(NOUNS)]} "
-                f"for {DOMAINS[(h // 997) % len(DOMAINS)]} {h % 1000}"
-            )
-            summary = (
-                f"{ACTORS[_h(h, 'actor') % len(ACTORS)]} {MECHANISMS[(seed + 7 * k) % len(MECHANISMS)]}, "
-                f"{INSTRUMENTS[_h(h, 'with') % len(INSTRUMENTS)]}."
-            )
+            title, summary = _idea_text(seed, k)
             ideas.append(
                 {
                     "title": title,
@@ -238,6 +245,10 @@ def _answer(kind: str, user: str) -> dict[str, Any] | str:
                 }
             )
         return {"ideas": ideas}
+    if kind == "what_changed":
+        title, summary = _idea_text(seed, 0)
+        parents = " and ".join(markers.idea_ids(user)) or "the idea shown"
+        return {"title": title, "summary": summary, "what_changed": f"made from {parents}"}
     title = markers.first_title(user) or user[:40]
     th = _h(title)
     if kind == "flaws":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from config.settings import Settings
 from tests.conftest import run_burst
 from workers.api import Ideaforge
@@ -19,5 +21,11 @@ def test_two_round_brainstorm_through_simple_worker(settings: Settings) -> None:
     assert shortlist is not None and shortlist.ideas
     # the Elo tournament ran in the judge phases: every candidate played, so Elo decides the order
     assert shortlist.ranked_by == "elo"
-    ranks = [(e.elo, e.combined, e.novelty) for e in shortlist.ideas]
-    assert ranks == sorted(ranks, reverse=True)
+    # by Elo, each cluster's best before any cluster's second (the diverse shortlist: an evolved idea
+    # may share its parent's cluster)
+    depth: Counter[str] = Counter()
+    ranks = []
+    for e in shortlist.ideas:
+        ranks.append((depth[e.cluster or e.idea_id], -e.elo, -e.combined, -e.novelty))
+        depth[e.cluster or e.idea_id] += 1
+    assert ranks == sorted(ranks)

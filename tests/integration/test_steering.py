@@ -224,7 +224,7 @@ def test_a_steer_in_round_1_reaches_round_2s_generator_and_the_idea_is_critiqued
     assert '<note author="human:ann">' in generator[with_note]
 
     mine = [i for i in state.ideas if i.author == "human:ann"]
-    assert [(i.title, i.round) for i in mine] == [(IDEA[0], 2)]
+    assert [(i.title, i.round, i.operator) for i in mine] == [(IDEA[0], 2, "human")]
     assert mine[0].critique is not None and mine[0].score is not None and mine[0].alive
     critiqued = [markers.first_title(user) for kind, user in fake_model.state.received if kind == "flaws"]
     judged = [markers.first_title(user) for kind, user in fake_model.state.received if kind == "novelty"]

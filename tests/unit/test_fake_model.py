@@ -11,7 +11,7 @@ import pytest
 from agents.engine import run_step
 from agents.prompts import markers, roles
 from agents.prompts.requests import with_schema
-from agents.schemas import IdeaBatch, ScoreAnswer
+from agents.schemas import EvolvedIdea, IdeaBatch, ScoreAnswer
 from agents.state import RunState
 from config.settings import Settings
 from ideaforge.devtools.fake_openai import FakeModelServer, Fault
@@ -44,6 +44,7 @@ async def test_reworded_prompts_still_get_the_right_answers(
     assert [len([i for i in state.ideas if i.round == r]) for r in (1, 2)] == [4, 4]  # count read
     evolved = [i for i in state.ideas if i.origin == "evolved"]
     assert evolved and all(p in {i.id for i in state.ideas if i.round == 1} for p in evolved[0].parents)
+    assert {"improve", "combine", "simplify"} <= {i.operator for i in evolved}  # each answered from its schema
     for idea in state.ideas:  # the Skeptic's answer names the idea's title: the title was read
         assert idea.critique is not None and idea.title[:40] in idea.critique.strongest_objection
     assert fake_model.state.faults == []  # the judge's fault was taken by a Judge request
@@ -55,7 +56,7 @@ def test_a_server_without_response_format_is_answered_from_the_schema_hint(
     fake_model: FakeModelServer,
 ) -> None:
     """With no `response_format`, the schema hint appended to the request decides the answer."""
-    for schema, check in ((ScoreAnswer, "novelty"), (IdeaBatch, "ideas")):
+    for schema, check in ((ScoreAnswer, "novelty"), (IdeaBatch, "ideas"), (EvolvedIdea, "what_changed")):
         request = with_schema("Whatever wording we choose today.", schema.model_json_schema())
         body = {
             "model": "m",

@@ -40,11 +40,12 @@ function turnNode(e) {
 }
 
 function ideaNode(i) {
-  let lineage = i.parents && i.parents.length ? " · from " + i.parents.join(", ") : "";
+  let lineage = i.parents && i.parents.length ? " of " + i.parents.join(" + ") : "";
   if (i.author && i.author !== "generator") lineage += " · by " + i.author;
+  const cluster = i.cluster ? " · cluster " + i.cluster : "";
   const parts = [
     el("header", {}, el("b", {}, i.id), " ", el("span", { class: "title" }, i.title), " ",
-      el("span", { class: "muted" }, "round " + i.round + " · " + i.origin + lineage)),
+      el("span", { class: "muted" }, "round " + i.round + " · " + (i.operator || i.origin) + lineage + cluster)),
     el("p", { class: "summary" }, i.summary),
   ];
   if (i.angle) parts.push(el("p", { class: "angle" }, "angle: " + i.angle));
