@@ -8,11 +8,10 @@ import subprocess
 from collections.abc import Callable
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from agents.state import RunStatus
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from ideaforge.cli import app
 from tests.conftest import run_burst
 from tests.web.conftest import wait_until
