@@ -18,7 +18,8 @@ The operators (`agents.state.Operator`, stored with the parents' ids on each `Id
 
 The mix, decided here in code (`plan_round`), for a round's first Generator call from round 2 on,
 when the brief's `evolution` mechanism is on (`brief.mechanisms`): at most `MAX_COMBINES` combine
-and `MAX_SIMPLIFIES` simplify, and at most `wanted - 1` of them, so that every round keeps at least one idea of the main request
+and `MAX_SIMPLIFIES` simplify, and at most `wanted - 1` of them, so that every round keeps at
+least one idea of the main request
 (new or improve); the main request asks for the rest. Top-up calls of a short round ask only the
 main request. Each evolved idea is an answer of its own holding one idea, which any answer cap
 holds (`ideas_for_cap(cap, 1) == 1`); the main request asks for `ideas_for_cap(cap, rest)`.

@@ -82,8 +82,8 @@ async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:
     The turn's plan (`agents.evolution.plan_round`): from round 2 on, with the brief's `evolution`
     mechanism, the round's first call also runs its evolution tasks (combine, simplify; one call
     and one idea each, concurrent with the main request, bounded by `ctx.max_concurrency`), and the
-    main request asks for the rest. Lineage: a main-request idea with known ids in `builds_on` is "improve", else
-    "new"; an evolved idea has its task's operator and parents. A main request that raises
+    main request asks for the rest. Lineage: a main-request idea with known ids in `builds_on` is
+    "improve", else "new"; an evolved idea has its task's operator and parents. A main request that raises
     ModelUnavailable retries the step; an evolution call that does is logged and skipped."""
     agent = ctx.agents["generator"]
     cap = agent.cap.tokens if agent.cap else None
