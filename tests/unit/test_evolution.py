@@ -136,7 +136,7 @@ class TestLineageStored:
     async def test_evolution_off_asks_the_main_request_for_the_whole_round(
         self, fake_model: FakeModelServer
     ) -> None:
-        state, prompts = await _generate(fake_model, _pool(ideas_per_round=3), evolution=False)
+        state, prompts = await _generate(fake_model, _pool(ideas_per_round=3, mechanisms={"evolution": False}))
         new = state.ideas[4:]
         assert len(prompts) == 1 and markers.requested_count(prompts[0]) == 3
         assert len(new) == 3 and {i.operator for i in new} <= {"new", "improve"}
