@@ -193,6 +193,19 @@ class Settings(BaseSettings):
         "of the filter asks again (the dropped titles as 'not these') until it has them or this runs out",
     )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # --- Novelty strategies: distant concepts and the common answers (off: for before/after evals) ----
+    concept_catalog: bool = Field(
+        default=True,
+        description="mix draws its field x operator pairs from the shipped catalog (agents/concepts), "
+        "far from the topic by embedding, with a seed recorded in the run; false: the Generator "
+        "proposes the pairs",
+    )
+    common_answers: bool = Field(
+        default=True,
+        description="every strategy derives the topic's common answers once per run (read at "
+        "submit): they ground the Judge and drop an idea at or above novelty_deny_high; false: "
+        "only restrict derives them (its deny-list)",
+    )
 
     # --- Front doors ---------------------------------------------------------------------------
     api_token: SecretStr | None = None
