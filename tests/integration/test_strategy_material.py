@@ -10,6 +10,7 @@ from agents.concepts.catalog import FIELDS
 from agents.concepts.draw import seed_for_run
 from agents.state import RunStatus, TranscriptEvent
 from config.settings import Settings, get_settings
+from ideaforge.web.views import run_detail
 from tests.conftest import run_burst
 from workers.api import Ideaforge
 
@@ -44,6 +45,7 @@ def test_a_question_run_grounds_the_judge_in_the_common_answers(settings: Settin
         assert any(f"- {answer} (a common answer" in block for answer in state.common_answers)
     scored = [i for i in state.ideas if i.score is not None]
     assert scored and all(any(k.source == "common" for k in i.nearest_known) for i in scored)
+    assert run_detail(state)["common_answers"] == state.common_answers  # the run page's JSON shows them
 
 
 def test_a_mix_run_records_its_drawn_pairs_and_seed(settings: Settings) -> None:
