@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.calls import CallRecord, RoleAgent
+from agents.concepts.draw import ConceptDraw
 from agents.novelty.filter import NoveltyFilter
 from agents.state import RunState, TranscriptEvent
 
@@ -21,6 +22,10 @@ class StopRules:
     dried_up_rounds: int
 
 
+# The distant-concept draw (`agents.concepts.draw.draw_pairs` bound to the process's embedder):
+# (topic, count, seed) -> the drawn pairs. Blocking (it embeds): call it off the event loop.
+ConceptDrawer = Callable[[str, int, int], ConceptDraw]
+
 # The rank phase's pairwise tournament (the novelty engine's Elo tournament plugs in here).
 Tournament = Callable[[RunState, "TurnContext", "EventLog"], Awaitable[None]]
 
@@ -32,8 +37,10 @@ class TurnContext:
     `max_concurrency`: model calls in flight per phase; `elo_min_matches`: matches each candidate
     needs before Elo ranks (the Generator's "best so far" ranks as the shortlist does);
     `generate_attempts`: Generator calls per round at most (settings `generate_attempts`); `clock`
-    returns Unix seconds; `tournament` None turns the rank phase's matches off. Which quality
-    mechanisms a turn uses is the brief's (`state.brief.mechanisms`), not the context's.
+    returns Unix seconds; `tournament` None turns the rank phase's matches off; `concepts` draws
+    the mix strategy's pairs from the concept catalog (used when the brief's `concept_catalog`
+    mechanism is on). Which quality mechanisms a turn uses is the brief's
+    (`state.brief.mechanisms`), not the context's.
     """
 
     agents: Mapping[str, RoleAgent]
@@ -44,6 +51,7 @@ class TurnContext:
     generate_attempts: int
     clock: Callable[[], float] = time.time
     tournament: Tournament | None = None
+    concepts: ConceptDrawer | None = None
 
 
 class EventLog:

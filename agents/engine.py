@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from agents.brief import Strategy
 from agents.context import EventLog, TurnContext
 from agents.novelty.dedup import dried_up
 from agents.phases import PHASES
@@ -51,7 +52,12 @@ def pending_stop(state: RunState, now: float) -> tuple[StopReason, str] | None:
     return None
 
 
-DROP_KINDS = {"deny": "known answer", "ledger": "from an earlier run", "prior_art": "prior art"}
+DROP_KINDS = {
+    "deny": "known answer",
+    "common": "known answer",
+    "ledger": "from an earlier run",
+    "prior_art": "prior art",
+}
 
 
 def _drop_kind(idea: Idea) -> str:
@@ -147,10 +153,14 @@ def cancel_now(state: RunState, detail: str, now: float) -> StepOutcome:
 
 
 def optional_step(state: RunState) -> bool:
-    """True when the phase `state` is in may fail without failing the run: the meta-review, and a
-    Generator top-up attempt in a round that already has survivors of the filter."""
+    """True when the phase `state` is in may fail without failing the run: the meta-review, the
+    common answers outside `restrict` (they only ground the Judge and drop near-copies; restrict
+    needs them as its deny-list), and a Generator top-up attempt in a round that already has
+    survivors of the filter."""
     if state.phase is Phase.META_REVIEW:
         return True
+    if state.phase is Phase.DERIVE_DENY:
+        return state.brief.strategy is not Strategy.RESTRICT
     return state.phase is Phase.GENERATE and state.round_stats(state.round).kept > 0
 
 
@@ -193,23 +203,25 @@ async def run_step(state: RunState, ctx: TurnContext) -> StepOutcome:
         if spec.handler is None:
             raise ValueError(f"phase {new.phase} has no handler")
         await spec.handler(new, ctx, log)
-        assert spec.next is not None
+        following = spec.following(new)
+        assert following is not None
         if not log.events:  # stamped with the phase that ran, before the phase moves on
             log.system(f"{new.phase.value}: nothing to do this round")
         failure = no_usable_answer(log.events)
         if failure is not None and optional_step(new):
-            # a top-up attempt of a round that has survivors, or the meta-review: the run can do its
-            # work without it, so the failure is recorded and the run goes on
+            # a top-up attempt of a round that has survivors, the meta-review, or the common answers
+            # outside restrict: the run can do its work without it, so the failure is recorded and
+            # the run goes on
             new.errors.append(failure)
             log.system(f"{failure}; going on without it", kind="error")
-            new.phase = spec.next
+            new.phase = following
         elif failure is not None:
             new.errors.append(failure)
             finish(new, StopReason.ERROR, failure, now, log)
         elif spec.back_to is not None and spec.back_when is not None and spec.back_when(new, ctx):
             new.phase = spec.back_to
         else:
-            new.phase = spec.next
+            new.phase = following
     new.step += 1
     new.updated_at = ctx.clock()
     return StepOutcome(new, log.events)

@@ -1,6 +1,7 @@
 """The brainstorm's phases as one explicit table.
 
-derive_deny | pose_questions | pair_concepts   (once, by strategy, if needed)
+derive_deny (once: the common answers, every strategy; `state.derives_common_answers` says when)
+→ pose_questions | pair_concepts   (once, by strategy, if needed: `state.strategy_phase`)
 → generate → filter → critique → meta_review → judge → rank → stop_check → generate (next round) … → done
 
 The filter loops back to generate while the round is short: fewer than `ideas_per_round` of its
@@ -12,6 +13,10 @@ never send a round back.
 The meta-review (the Judge's model, one call) sums up the flaws recurring across the round's
 critiques; the next rounds' Generator requests show it. A round with fewer than 2 critiques skips
 the call (the step still leaves an event).
+
+The common answers (derive_deny) become the deny-list in `restrict`; in the other strategies they
+ground the Judge and drop an idea only at or above `novelty_deny_high`, and the phase is optional
+there (`engine.optional_step`): a failed call is recorded and the run goes on without them.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 
 from agents import turns
 from agents.context import TurnContext
-from agents.state import Phase, RunState
+from agents.state import Phase, RunState, strategy_phase
 
 LoopWhen = Callable[[RunState, TurnContext], bool]
 
@@ -37,6 +42,16 @@ class PhaseSpec:
     next: Phase | None
     back_to: Phase | None = None
     back_when: LoopWhen | None = None
+    next_by: Callable[[RunState], Phase] | None = None  # when set, decides `next` from the state
+
+    def following(self, state: RunState) -> Phase | None:
+        """The phase after this one (before `back_when`): `next_by(state)` if set, else `next`."""
+        return self.next_by(state) if self.next_by is not None else self.next
+
+
+def after_common_answers(state: RunState) -> Phase:
+    """After the common answers: the strategy's own preparation, else generate."""
+    return strategy_phase(state.brief)
 
 
 def round_is_short(state: RunState, ctx: TurnContext) -> bool:
@@ -50,8 +65,11 @@ def round_is_short(state: RunState, ctx: TurnContext) -> bool:
 
 
 PHASES: dict[Phase, PhaseSpec] = {
-    Phase.DERIVE_DENY: PhaseSpec("generator", turns.derive_deny, Phase.GENERATE),
+    Phase.DERIVE_DENY: PhaseSpec(
+        "generator", turns.derive_deny, Phase.GENERATE, next_by=after_common_answers
+    ),
     Phase.POSE_QUESTIONS: PhaseSpec("generator", turns.pose_questions, Phase.GENERATE),
+    # code only with the concept catalog on (the draw); the Generator proposes pairs with it off
     Phase.PAIR_CONCEPTS: PhaseSpec("generator", turns.pair_concepts, Phase.GENERATE),
     Phase.GENERATE: PhaseSpec("generator", turns.generate, Phase.FILTER),
     Phase.FILTER: PhaseSpec(None, turns.filter_new, Phase.CRITIQUE, Phase.GENERATE, round_is_short),

@@ -26,9 +26,9 @@ TERMINAL_STATUSES = frozenset({RunStatus.FINISHED, RunStatus.CANCELLED, RunStatu
 
 
 class Phase(StrEnum):
-    DERIVE_DENY = "derive_deny"  # restrict: ask for the common answers
+    DERIVE_DENY = "derive_deny"  # every strategy: ask for the common answers (restrict: the deny-list)
     POSE_QUESTIONS = "pose_questions"  # question: turn the topic into never-asked questions
-    PAIR_CONCEPTS = "pair_concepts"  # mix: propose unlikely concept pairs
+    PAIR_CONCEPTS = "pair_concepts"  # mix: draw distant pairs from the catalog (or the model proposes them)
     GENERATE = "generate"
     FILTER = "filter"  # code only: dedup and novelty
     CRITIQUE = "critique"
@@ -276,6 +276,13 @@ class RunState(BaseModel):
     deny: list[str] = Field(default_factory=list)
     questions: list[str] = Field(default_factory=list)
     concept_pairs: list[list[str]] = Field(default_factory=list)
+    # the seed the mix pairs were drawn with from the concept catalog (agents/concepts/draw.py);
+    # None: not drawn (the model proposed them, or the brief named the concepts)
+    concept_seed: int | None = None
+    # the common answers derived for a run not in restrict (in restrict they join `deny`): they
+    # ground the Judge (nearest known items, source "common") and drop an idea only at or above
+    # `novelty_deny_high`
+    common_answers: list[str] = Field(default_factory=list)
     # the latest meta-review: flaws recurring across one round's critiques (capped), shown to the
     # Generator of the rounds after it
     meta_review: list[str] = Field(default_factory=list)
@@ -365,10 +372,9 @@ class TranscriptEvent(BaseModel):
     ts: float
 
 
-def first_phase(brief: Brief) -> Phase:
-    """The phase a run starts with: its strategy's one-off preparation if it needs one, else generate."""
-    if brief.strategy is Strategy.RESTRICT and not brief.deny:
-        return Phase.DERIVE_DENY
+def strategy_phase(brief: Brief) -> Phase:
+    """The strategy's own one-off preparation, else generate: `pose_questions` (question),
+    `pair_concepts` (mix without the brief's concepts)."""
     if brief.strategy is Strategy.QUESTION:
         return Phase.POSE_QUESTIONS
     if brief.strategy is Strategy.MIX and not brief.concepts:
@@ -376,8 +382,25 @@ def first_phase(brief: Brief) -> Phase:
     return Phase.GENERATE
 
 
+def derives_common_answers(brief: Brief) -> bool:
+    """Whether a run derives the common answers first: restrict whenever the brief lists no deny
+    items (they become its deny-list); another strategy too when the brief's `common_answers`
+    mechanism is on and it lists none."""
+    if brief.deny:
+        return False
+    return brief.strategy is Strategy.RESTRICT or brief.mechanisms.common_answers
+
+
+def first_phase(brief: Brief) -> Phase:
+    """The phase a run starts with: `derive_deny` when it derives the common answers
+    (`derives_common_answers`), else its strategy's preparation (`strategy_phase`)."""
+    if derives_common_answers(brief):
+        return Phase.DERIVE_DENY
+    return strategy_phase(brief)
+
+
 def new_run_state(brief: Brief, run_id: str, now: float) -> RunState:
-    """Step 0 of a run: the brief's deny-list seeded, the phase its strategy starts with.
+    """Step 0 of a run: the brief's deny-list seeded, the phase it starts with (`first_phase`).
 
     `now` is a Unix timestamp in seconds. Imports nothing heavy, so submitting needs no model client.
     """

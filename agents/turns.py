@@ -10,7 +10,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from agents.brief import Strategy
 from agents.calls import CallRecord, ask_structured
+from agents.concepts.draw import ConceptDraw, seed_for_run
 from agents.context import EventLog, TurnContext
 from agents.errors import ModelUnavailable
 from agents.evolution import EvolutionTask, plan_round
@@ -32,6 +34,7 @@ from agents.steering import consume_steers, report_human_novelty
 
 T = TypeVar("T", bound=BaseModel)
 MAX_DENY_ITEMS = 20
+MAX_CONCEPT_PAIRS = 20
 MIN_CRITIQUES_REVIEWED = 2  # fewer critiques in a round have no pattern to find: no meta-review call
 
 
@@ -46,13 +49,18 @@ def _dedupe(items: list[str], limit: int) -> list[str]:
 
 
 async def derive_deny(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    """The common answers to the topic, once per run (one Generator call): in `restrict` they join
+    the deny-list (`state.deny`), in the other strategies they go to `state.common_answers`."""
     answer, record = await ask_structured(
         ctx.agents["generator"], prompts.derive_deny_request(state), CommonAnswers
     )
     log.call(record)
     if answer is None:
-        return  # the engine fails the run: its one call gave no usable answer
-    state.deny = _dedupe([*state.deny, *answer.common_answers], MAX_DENY_ITEMS)
+        return  # the engine fails the run in restrict; elsewhere it goes on without them
+    if state.brief.strategy is Strategy.RESTRICT:
+        state.deny = _dedupe([*state.deny, *answer.common_answers], MAX_DENY_ITEMS)
+    else:
+        state.common_answers = _dedupe(answer.common_answers, MAX_DENY_ITEMS)
 
 
 async def pose_questions(state: RunState, ctx: TurnContext, log: EventLog) -> None:
@@ -65,14 +73,35 @@ async def pose_questions(state: RunState, ctx: TurnContext, log: EventLog) -> No
     state.questions = _dedupe(answer.questions, 40)
 
 
+def _drawn_pairs_line(draw: ConceptDraw) -> str:
+    """The transcript line of a catalog draw: the seed, the embedder and every pair drawn."""
+    pairs = "; ".join(f"{f.name} × {op.label}" for f, op in draw.pairs)
+    return (
+        f"drew {len(draw.pairs)} concept pairs from the catalog (seed {draw.seed}; fields among the "
+        f"{len(draw.pool)} farthest from the topic by {draw.model_id}): {pairs}"
+    )
+
+
 async def pair_concepts(state: RunState, ctx: TurnContext, log: EventLog) -> None:
+    """The mix strategy's pairs: with the brief's `concept_catalog` mechanism on (and `ctx.concepts`,
+    the process's draw), drawn in code, enough
+    for every round (`ideas_per_round` x `rounds`, at most `MAX_CONCEPT_PAIRS`), each a distant field
+    and an operator, with the run's seed (`seed_for_run`) recorded in `state.concept_seed`; else
+    proposed by the Generator (one call)."""
+    if state.brief.mechanisms.concept_catalog and ctx.concepts is not None:
+        count = min(MAX_CONCEPT_PAIRS, max(2, state.brief.ideas_per_round * state.brief.rounds))
+        draw = await asyncio.to_thread(ctx.concepts, state.brief.topic, count, seed_for_run(state.run_id))
+        state.concept_seed = draw.seed
+        state.concept_pairs = [[f.text, op.text] for f, op in draw.pairs]
+        log.system(_drawn_pairs_line(draw))
+        return
     answer, record = await ask_structured(
         ctx.agents["generator"], prompts.concept_pairs_request(state), ConceptPairs
     )
     log.call(record)
     if answer is None:
         return  # the engine fails the run: its one call gave no usable answer
-    state.concept_pairs = [[p.first[:200], p.second[:200]] for p in answer.pairs][:20]
+    state.concept_pairs = [[p.first[:200], p.second[:200]] for p in answer.pairs][:MAX_CONCEPT_PAIRS]
 
 
 async def generate(state: RunState, ctx: TurnContext, log: EventLog) -> None:

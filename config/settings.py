@@ -193,7 +193,6 @@ class Settings(BaseSettings):
         "of the filter asks again (the dropped titles as 'not these') until it has them or this runs out",
     )
     ledger_namespace: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-
     # --- Steering a running run (workers/steering.py): a person's note or idea for the next
     # Generator turn, from `ideaforge steer`, `POST /runs/{id}/steer` and the run page ------------
     steering: bool = Field(default=True, description="false: every front door refuses steers (HTTP 409)")

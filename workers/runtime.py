@@ -12,7 +12,8 @@ from autogen_core.models import ChatCompletionClient
 
 from agents.brief import Brief
 from agents.calls import Prices, RoleAgent
-from agents.context import StopRules, TurnContext
+from agents.concepts.draw import ConceptDraw, draw_pairs
+from agents.context import ConceptDrawer, StopRules, TurnContext
 from agents.models import RoleModel, resolve_role_models
 from agents.novelty.dedup import Thresholds
 from agents.novelty.filter import EmbeddingNoveltyFilter
@@ -91,6 +92,16 @@ def novelty_filter(settings: Settings, ledger_index: VectorIndex | None = None) 
     )
 
 
+def concept_drawer(settings: Settings) -> ConceptDrawer:
+    """The mix strategy's catalog draw on the process's embedder (used when a brief's
+    `concept_catalog` mechanism is on)."""
+
+    def draw(topic: str, count: int, seed: int) -> ConceptDraw:
+        return draw_pairs(topic, count, seed, get_embedder(settings))
+
+    return draw
+
+
 @asynccontextmanager
 async def turn_context(
     settings: Settings, brief: Brief, ledger_index: VectorIndex | None = None
@@ -125,6 +136,7 @@ async def turn_context(
                 matches_per_round=matches,
                 max_per_idea=settings.elo_max_matches_per_idea,
             ),
+            concepts=concept_drawer(settings),
         )
     finally:
         await agents.close()

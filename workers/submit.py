@@ -58,7 +58,9 @@ class Submitter:
         if "namespace" not in brief.model_fields_set:  # the brief names none: the configured default
             brief = brief.model_copy(update={"namespace": self.settings.ledger_namespace})
         now = time.time()
-        state = new_run_state(brief, run_id or new_run_id(), now)
+        state = new_run_state(
+            brief, run_id or new_run_id(), now
+        )
         state.queue = queue or self.settings.queue_name
         created = TranscriptEvent(
             run_id=state.run_id,

@@ -36,6 +36,7 @@ from config.settings import Cosine, check_band
 class Source(StrEnum):
     RUN = "run"  # the run's own ideas (earlier ones, and earlier ones of the same batch)
     DENY = "deny"  # the run's deny-list: the known, common answers
+    COMMON = "common"  # the common answers derived for a run not in restrict (`RunState.common_answers`)
     LEDGER = "ledger"  # ideas from earlier runs (shortlisted, accepted, rejected)
     PRIOR_ART = "prior_art"  # an imported corpus of known ideas
 
@@ -68,6 +69,11 @@ class Thresholds(BaseModel):
     def _ordered(self) -> Thresholds:
         check_band(self.low, self.high)
         return self
+
+    def high_only(self) -> Thresholds:
+        """The same drop threshold with no band for the Judge (`low` = `high`): for the common
+        answers of a run not in restrict, which drop an idea only at or above `high`."""
+        return Thresholds(high=self.high, low=self.high)
 
     def action(self, similarity: float) -> Action:
         if similarity >= self.high:

@@ -4,6 +4,9 @@ After each Generator turn, every new idea (title + summary) is embedded and comp
 - the run's earlier ideas (all of them except those already dropped as duplicates, so repeating an
   idea the Skeptic killed is still a repeat) and the earlier ideas of the same batch;
 - the run's deny-list (short phrases: deny thresholds);
+- the run's common answers outside restrict (`RunState.common_answers`): only the deny drop threshold,
+  no band for the Judge (`Thresholds.high_only`); like every known item they become the idea's
+  nearest known items, which ground the Judge's novelty score;
 - the ledger of the brief's namespace (shortlisted / accepted / rejected ideas of earlier runs) and
   the prior-art entries imported into it, given as one `VectorIndex` loaded by the worker.
 
@@ -110,7 +113,8 @@ class EmbeddingNoveltyFilter:
         cands = idea_candidates(new_ideas)
         known = idea_candidates(earlier_ideas(state.ideas, {i.id for i in new_ideas}))
         deny = [d.strip() for d in state.deny if d.strip()]
-        texts = [c.text for c in cands] + [c.text for c in known] + deny
+        common = [c.strip() for c in state.common_answers if c.strip()]
+        texts = [c.text for c in cands] + [c.text for c in known] + deny + common
         vectors = await asyncio.to_thread(self.embedder.embed, texts)
         embed_ms = (time.perf_counter() - started) * 1000
         model = self.embedder.model_id
@@ -118,14 +122,16 @@ class EmbeddingNoveltyFilter:
         run = index_texts(
             model, vectors[n : n + m], [c.idea_id for c in known], [c.text for c in known], "run"
         )
-        deny_idx = index_texts(model, vectors[n + m :], [str(k) for k in range(len(deny))], deny, "deny")
+        d = n + m + len(deny)
+        deny_idx = index_texts(model, vectors[n + m : d], [str(k) for k in range(len(deny))], deny, "deny")
+        common_idx = index_texts(model, vectors[d:], [str(k) for k in range(len(common))], common, "common")
         decisions = assess(
             cands,
             vectors[:n],
             model,
-            {Source.RUN: run, Source.DENY: deny_idx},
+            {Source.RUN: run, Source.DENY: deny_idx, Source.COMMON: common_idx},
             self.thresholds,
-            {Source.DENY: self.deny_thresholds},
+            {Source.DENY: self.deny_thresholds, Source.COMMON: self.deny_thresholds.high_only()},
             lanes=ledger_lanes(self.ledger, self.thresholds, self.deny_thresholds, self.short_words),
             multilingual=self.embedder.multilingual,
         )
@@ -137,6 +143,7 @@ class EmbeddingNoveltyFilter:
             new=n,
             run=m,
             deny=len(deny),
+            common=len(common),
             ledger=len(self.ledger) if self.ledger is not None else 0,
             asked=sum(1 for d in decisions if d.action is Action.ASK_JUDGE),
             dropped=sum(1 for d, _ in finals if d.action is Action.DROP),

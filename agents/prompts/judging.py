@@ -30,6 +30,7 @@ PAIRWISE_SYSTEM = (
 KNOWN_IDEA_LABELS = {
     "run": "an idea of this run",
     "deny": "a deny-list item (a known answer)",
+    "common": "a common answer (a known answer to this topic)",
     "ledger": "a ledger idea from an earlier run",
     "prior_art": "a prior-art entry",
 }

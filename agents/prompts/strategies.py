@@ -11,7 +11,8 @@ MAX_DENY_IN_PROMPT = 20  # structural cap on prompt size: the deny-list shown to
 
 
 def concept_pairs(state: RunState) -> list[tuple[str, str]]:
-    """The pairs to mix: the ones the Generator proposed, else every pair of the brief's concepts."""
+    """The pairs to mix: the ones drawn from the concept catalog or proposed by the Generator
+    (`state.concept_pairs`), else every pair of the brief's concepts."""
     if state.concept_pairs:
         return [(p[0], p[1]) for p in state.concept_pairs if len(p) == 2]
     return list(combinations(state.brief.concepts, 2))
@@ -30,7 +31,19 @@ def strategy_instructions(state: RunState) -> str:
     brief = state.brief
     n = brief.ideas_per_round
     parts: list[str] = []
-    if brief.strategy is Strategy.MIX:
+    if brief.strategy is Strategy.MIX and state.concept_seed is not None:
+        pairs = [f"{a} × {b}" for a, b in concept_pairs(state)]
+        chosen = _rotate(pairs, state.round, n)
+        parts.append(
+            "Strategy: bring a distant field to the topic. Each pair below was drawn for you: a "
+            "field that rarely meets this topic, and a creativity operator (a TRIZ inventive "
+            "principle or a SCAMPER operator). For each idea, take a method, material or way of "
+            "working of one pair's field and apply it to the topic as its operator says; the idea "
+            "must still solve the topic's problem. Pairs to use this round:\n"
+            + "\n".join(f"- {p}" for p in chosen)
+            + "\nPut the pair you used in `angle`."
+        )
+    elif brief.strategy is Strategy.MIX:
         pairs = [f"{a} × {b}" for a, b in concept_pairs(state)]
         chosen = _rotate(pairs, state.round, n)
         parts.append(

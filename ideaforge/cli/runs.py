@@ -85,6 +85,7 @@ def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
                 **render.run_summary(state),
                 "ideas": [i.model_dump(mode="json") for i in state.ideas],
                 "deny": state.deny,
+                "common_answers": state.common_answers,
                 "errors": state.errors,
             }
         )

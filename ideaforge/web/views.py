@@ -42,6 +42,7 @@ def run_detail(state: RunState) -> dict[str, Any]:
         "unapplied_by_role": unapplied,
         "terminal": state.terminal,
         "deny": state.deny,
+        "common_answers": state.common_answers,
         "errors": state.errors,
         "ideas": [idea.model_dump(mode="json") for idea in state.ideas],
         "steers": [s.model_dump(mode="json") for s in state.steers],

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from agents.concepts.catalog import FIELDS
+from agents.concepts.draw import seed_for_run
 from agents.context import TurnContext
 from agents.engine import run_step, working_copy
 from agents.errors import ModelUnavailable
 from agents.prompts import markers
 from agents.ranking import build_shortlist
-from agents.state import Phase, RunState, RunStatus, StopReason
+from agents.state import Phase, RunState, RunStatus, StopReason, strategy_phase
 from config.settings import Settings
 from ideaforge.devtools.fake_openai import FakeModelServer, Fault
 from tests.unit.helpers import make_state, scored_idea
@@ -55,11 +57,28 @@ async def test_restrict_derives_a_deny_list_first(ctx: TurnContext) -> None:
     assert state.step == len(phases) + 0  # one step per phase run, the last one stops the run
 
 
-async def test_question_and_mix_prepare_their_material(ctx: TurnContext) -> None:
+async def test_question_and_mix_derive_the_common_answers_then_prepare_their_material(
+    ctx: TurnContext,
+) -> None:
     q, phases = await run_to_end(make_state(strategy="question", rounds=1), ctx)
-    assert phases[0] == "pose_questions" and len(q.questions) >= 3
+    assert phases[:2] == ["derive_deny", "pose_questions"] and len(q.questions) >= 3
+    # outside restrict the common answers are kept apart from the deny-list
+    assert "composting" in q.common_answers and q.deny == []
     m, phases = await run_to_end(make_state(strategy="mix", rounds=1), ctx)
-    assert phases[0] == "pair_concepts" and m.concept_pairs[0] == ["tidal engineering", "canteen queues"]
+    assert phases[:3] == ["derive_deny", "pair_concepts", "generate"]
+    # the catalog drew the pairs (the fake model's own pairs are never asked for)
+    assert m.concept_seed == seed_for_run(m.run_id)
+    fields = {f.text for f in FIELDS}
+    assert m.concept_pairs and all(p[0] in fields for p in m.concept_pairs)
+    assert ["tidal engineering", "canteen queues"] not in m.concept_pairs
+
+
+async def test_with_the_catalog_off_the_generator_proposes_the_mix_pairs(ctx: TurnContext) -> None:
+    m, phases = await run_to_end(
+        make_state(strategy="mix", rounds=1, mechanisms={"concept_catalog": False}), ctx
+    )
+    assert phases[1] == "pair_concepts" and m.concept_pairs[0] == ["tidal engineering", "canteen queues"]
+    assert m.concept_seed is None
 
 
 async def test_every_idea_is_critiqued_and_scored_and_usage_is_counted(ctx: TurnContext) -> None:
@@ -125,19 +144,37 @@ async def test_a_phase_whose_every_call_failed_fails_the_run_and_one_answer_is_e
     assert outcome.state.usage[role].failures == 3
 
 
-@pytest.mark.parametrize("strategy", ["restrict", "question", "mix"])
+@pytest.mark.parametrize(("strategy", "phase"), [("question", "pose_questions"), ("mix", "pair_concepts")])
 async def test_a_preparation_phase_without_an_answer_fails_the_run(
-    ctx: TurnContext, fake_model: FakeModelServer, strategy: str
+    ctx: TurnContext, fake_model: FakeModelServer, strategy: str, phase: str
 ) -> None:
     fake_model.add_faults(
         Fault(kind="bad_schema", role="generator"), Fault(kind="bad_schema", role="generator")
     )
-    state = make_state(strategy=strategy, rounds=1)
-    first = state.phase
+    # mix: the Generator proposes the pairs
+    state = make_state(strategy=strategy, rounds=1, mechanisms={"concept_catalog": False})
+    state.phase = strategy_phase(state.brief)
     outcome = await run_step(state, ctx)
-    assert first is not Phase.GENERATE
+    assert outcome.state.phase is Phase.DONE and outcome.state.status is RunStatus.FAILED
+    assert (outcome.state.stop_detail or "").startswith(f"{phase}: no usable answer")
+
+
+async def test_without_common_answers_restrict_fails_and_the_other_strategies_go_on(
+    ctx: TurnContext, fake_model: FakeModelServer
+) -> None:
+    for strategy, after in (("question", Phase.POSE_QUESTIONS), ("mix", Phase.PAIR_CONCEPTS)):
+        fake_model.add_faults(*[Fault(kind="bad_schema", role="generator") for _ in range(2)])
+        state = make_state(strategy=strategy, rounds=1)
+        assert state.phase is Phase.DERIVE_DENY
+        outcome = await run_step(state, ctx)
+        assert outcome.state.status is RunStatus.RUNNING and outcome.state.phase is after
+        assert outcome.state.common_answers == []
+        assert outcome.state.errors[0].startswith("derive_deny: no usable answer")
+        assert "going on without it" in outcome.events[-1].content
+    fake_model.add_faults(*[Fault(kind="bad_schema", role="generator") for _ in range(2)])
+    outcome = await run_step(make_state(strategy="restrict", rounds=1), ctx)
     assert outcome.state.status is RunStatus.FAILED
-    assert (outcome.state.stop_detail or "").startswith(f"{first.value}: no usable answer")
+    assert (outcome.state.stop_detail or "").startswith("derive_deny: no usable answer")
 
 
 async def test_every_step_leaves_an_event_when_a_round_keeps_no_idea(ctx: TurnContext) -> None:
