@@ -137,7 +137,9 @@ def report(
     print(f"{'kind':<14} {'same':>5} {'n':>4} {'min':>6} {'median':>7} {'max':>6}")
     for kind in sorted({str(p["kind"]) for p in pairs}):
         for same in (True, False):
-            s = [float(x) for x, p in zip(sims, pairs, strict=True) if p["kind"] == kind and p["same"] is same]
+            s = [
+                float(x) for x, p in zip(sims, pairs, strict=True) if p["kind"] == kind and p["same"] is same
+            ]
             if s:
                 print(
                     f"{kind:<14} {str(same).lower():>5} {len(s):>4} {min(s):>6.3f} "
@@ -199,7 +201,10 @@ async def ask_judge(pairs: list[Pair], settings: Settings) -> list[tuple[bool | 
             verdict, _ = await ask_same_idea(judge, question)
             took = time.perf_counter() - started
             out.append((None if verdict is None else verdict.same, verdict.reason if verdict else "", took))
-            print(f"  judge {took:5.1f} s  label={p['same']!s:<5} judge={out[-1][0]!s:<5} {pair_text(p['b'])[:60]!r}")
+            print(
+                f"  judge {took:5.1f} s  label={p['same']!s:<5} judge={out[-1][0]!s:<5} "
+                f"{pair_text(p['b'])[:60]!r}"
+            )
     finally:
         await judge.client.close()
     return out
@@ -229,8 +234,9 @@ def judge_report(
     unusable = sum(1 for a, _, _ in answers if a is None)
     secs = [t for _, _, t in answers]
     print(
-        f"judge 'same': precision {p:.3f}, recall {r:.3f} ({int(truth.sum())} same, {len(chosen) - int(truth.sum())} "
-        f"different, {unusable} unusable answers), {statistics.median(secs):.1f} s a call (median)"
+        f"judge 'same': precision {p:.3f}, recall {r:.3f} ({int(truth.sum())} same, "
+        f"{len(chosen) - int(truth.sum())} different, {unusable} unusable answers), "
+        f"{statistics.median(secs):.1f} s a call (median)"
     )
     if out is not None:
         with out.open("w", encoding="utf-8") as fh:
@@ -240,12 +246,16 @@ def judge_report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pairs", type=Path, default=DATA / "idea_pairs.jsonl")
     parser.add_argument("--deny-pairs", type=Path, default=DATA / "deny_pairs.jsonl")
     parser.add_argument("--real-pairs", type=Path, default=DATA / "real_idea_pairs.jsonl")
     parser.add_argument("--real-deny-pairs", type=Path, default=DATA / "real_deny_pairs.jsonl")
-    parser.add_argument("--judge", type=int, default=0, help="ask the Judge for up to N band pairs (real files)")
+    parser.add_argument(
+        "--judge", type=int, default=0, help="ask the Judge for up to N band pairs (real files)"
+    )
     parser.add_argument("--judge-out", type=Path, default=None, help="write the Judge's answers here (JSONL)")
     args = parser.parse_args()
     embedder = LocalMiniLMEmbedder()
@@ -257,7 +267,9 @@ def main() -> None:
         "ideas, hand-written": load_pairs(args.pairs),
         "ideas, real output": load_pairs(args.real_pairs) if args.real_pairs.is_file() else [],
         "known items, hand-written": load_pairs(args.deny_pairs) if args.deny_pairs.is_file() else [],
-        "known items, real output": load_pairs(args.real_deny_pairs) if args.real_deny_pairs.is_file() else [],
+        "known items, real output": load_pairs(args.real_deny_pairs)
+        if args.real_deny_pairs.is_file()
+        else [],
     }
     sims = {name: cosines(pairs, embedder) if pairs else np.zeros(0) for name, pairs in sets.items()}
     idea_grid = ((0.75, 0.80, 0.85, 0.90), (0.45, 0.50, 0.55, 0.60))
@@ -271,17 +283,26 @@ def main() -> None:
         report(f"{kind}, pooled", pooled, pooled_sims, *grid)
 
     defaults_table(
-        [(name, pairs, sims[name], idea_th if name.startswith("ideas") else deny_th) for name, pairs in sets.items() if pairs]
+        [
+            (name, pairs, sims[name], idea_th if name.startswith("ideas") else deny_th)
+            for name, pairs in sets.items()
+            if pairs
+        ]
     )
     case_sims = cosines(ISSUE_CASES, embedder)
     print("\n== the pairs that reached issue 14 (known item vs idea, deny bands)")
     for case, s in zip(ISSUE_CASES, case_sims, strict=True):
-        print(f"{case['kind']:<32} cosine {s:.3f} -> {deny_th.action(float(s)).value:<9} {case['a']!r} / {pair_text(case['b'])[:50]!r}")
+        print(
+            f"{case['kind']:<32} cosine {s:.3f} -> {deny_th.action(float(s)).value:<9} "
+            f"{case['a']!r} / {pair_text(case['b'])[:50]!r}"
+        )
 
     if args.judge > 0:
         real = sets["ideas, real output"] + sets["known items, real output"]
         real_sims = np.concatenate([sims["ideas, real output"], sims["known items, real output"]])
-        bands = [idea_th] * len(sets["ideas, real output"]) + [deny_th] * len(sets["known items, real output"])
+        bands = [idea_th] * len(sets["ideas, real output"]) + [deny_th] * len(
+            sets["known items, real output"]
+        )
         judge_report(real, real_sims, bands, args.judge, args.judge_out)
 
 

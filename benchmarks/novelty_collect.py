@@ -1,8 +1,8 @@
 """Collect real model output for the dedup calibration: the embedded model's deny-lists and ideas.
 
     IDEAFORGE_LOCAL_MODEL_THREADS=1 python -m benchmarks.novelty_collect \
-        [--topics benchmarks/quality/topics.yaml] [--only 0,1,2] [--generate 1] [--ideas 3] [--budget-s 1500] \
-        [--out tests/data/real_outputs.jsonl]
+        [--topics benchmarks/quality/topics.yaml] [--only 0,1,2] [--generate 1] [--ideas 3] \
+        [--budget-s 1500] [--out tests/data/real_outputs.jsonl] [--pairs FILE]
 
 For each topic it runs the production turns on a fresh run state (strategy `restrict`, the
 defaults otherwise): `derive_deny` (the Generator's common answers, the run's deny-list) and then
@@ -36,9 +36,7 @@ from workers.runtime import turn_context
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def collect_topic(
-    settings: Settings, topic: str, generate_calls: int, ideas: int
-) -> dict[str, object]:
+async def collect_topic(settings: Settings, topic: str, generate_calls: int, ideas: int) -> dict[str, object]:
     """One topic: the derived deny-list and `generate_calls` Generator answers of up to `ideas`
     ideas each (production turns)."""
     brief = parse_brief({"topic": topic, "strategy": "restrict", "ideas_per_round": ideas})
@@ -82,7 +80,9 @@ def candidate_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--topics", type=Path, default=ROOT / "benchmarks" / "quality" / "topics.yaml")
     parser.add_argument("--only", default="", help="comma-separated topic indexes (default: all)")
     parser.add_argument("--generate", type=int, default=1, help="Generator calls per topic")
