@@ -49,6 +49,7 @@ from agents.novelty.dedup import (
 )
 from agents.novelty.embedder import Embedder
 from agents.novelty.index import VectorIndex
+from agents.prompts.judging import PromptText
 from agents.prompts.roles import with_task
 from agents.schemas import SameIdeaVerdict
 from agents.state import Idea, RunState
@@ -89,6 +90,15 @@ def ledger_lanes(
             if mask.any():
                 lanes.append(Lane(source, index, bands, mask))
     return lanes
+
+
+async def ask_same_idea(judge: RoleAgent, question: PromptText) -> tuple[SameIdeaVerdict | None, CallRecord]:
+    """Ask the Judge one same-idea question (`NoveltyDecision.question()`): its system part extends
+    the Judge's system prompt. Returns the verdict (None: no usable answer) and the call's record;
+    raises `ModelUnavailable` when the model cannot be reached. Also used by
+    `benchmarks/novelty_calibration.py --judge` to measure the band's decisions."""
+    agent = replace(judge, system_prompt=with_task(judge.system_prompt, question.system))
+    return await ask_structured(agent, question.user, SameIdeaVerdict)
 
 
 @dataclass
@@ -164,10 +174,9 @@ class EmbeddingNoveltyFilter:
         async def one(d: NoveltyDecision) -> Reviewed:
             question = d.question()
             assert question is not None
-            agent = replace(judge, system_prompt=with_task(judge.system_prompt, question.system))
             async with gate:
                 try:
-                    verdict, record = await ask_structured(agent, question.user, SameIdeaVerdict)
+                    verdict, record = await ask_same_idea(judge, question)
                 except ModelUnavailable as exc:
                     kept = d.model_copy(
                         update={

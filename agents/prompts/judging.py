@@ -12,11 +12,13 @@ from pydantic import BaseModel
 from agents.prompts.markers import idea_pair
 
 SAME_IDEA_SYSTEM = (
-    "You compare two ideas and decide whether they are the same idea. Two ideas are the same when "
-    "they propose the same core mechanism for the same problem, even if worded differently, with "
-    "different names, or with minor variations in detail. They are different when the mechanism, "
-    "the problem, or the user they serve differs in a way that would lead to a different product, "
-    "study or solution. Answer only with JSON matching the schema."
+    "You decide whether a new idea (A) is really an idea we already have (B). Compare only their core "
+    "mechanism: what is done, for whom, against which problem. A is the same idea as B when A does what "
+    "B does: B in other words or under another name, or B applied to one place, group or product, or "
+    "B with an added detail (\"install solar panels on the school roof\" is the known answer "
+    "\"rooftop solar panels\"). A is a different idea when its core mechanism differs, even when both "
+    "serve the same topic, share words, or A mentions B only as a minor part (\"a newsletter that also "
+    "lists carpool offers\" is not \"carpool matching apps\"). Answer only with JSON matching the schema."
 )
 
 PAIRWISE_SYSTEM = (
@@ -47,7 +49,9 @@ def same_idea_prompt(new_text: str, known_text: str, known_label: str = "a known
     """The same-idea question; `known_label` says where the known idea comes from."""
     user = (
         idea_pair(new_text, known_text, "new", known_label)
-        + 'Is idea A the same idea as idea B? Reply as JSON: {"same": true|false, "reason": "<one sentence>"}'
+        + "Would someone who knows idea B say that idea A is just B again (B reworded, renamed, or applied "
+        "to a particular place, group or detail)? "
+        'Reply as JSON: {"same": true|false, "reason": "<one sentence>"}'
     )
     return PromptText(system=SAME_IDEA_SYSTEM, user=user)
 
