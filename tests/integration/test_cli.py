@@ -216,14 +216,14 @@ def test_verdict_takes_either_tense_and_prints_the_past_tense(
     assert idea["verdict"]["decision"] == stored and idea["verdict"]["note"] == "why not"
 
 
-def test_submit_and_run_share_the_nine_brief_options() -> None:
+def test_submit_and_run_share_the_ten_brief_options() -> None:
     def options(command: str) -> list[str]:
         params = next(c for c in typer.main.get_command(app).commands.values() if c.name == command).params
         return [p.name for p in params if p.name]
 
-    brief = ["topic", "strategy", "rounds", "ideas", "deny", "concepts", "model", "file", "namespace"]
-    assert options("submit")[:9] == brief and options("run")[:9] == brief
-    assert options("submit")[9:] == ["quiet", "fmt"] and options("run")[9:] == ["workers", "fmt"]
+    brief = ["topic", "strategy", "rounds", "ideas", "deny", "concepts", "model", "file", "namespace", "without"]
+    assert options("submit")[:10] == brief and options("run")[:10] == brief
+    assert options("submit")[10:] == ["quiet", "fmt"] and options("run")[10:] == ["workers", "fmt"]
 
 
 HEAVY = ("openai", "autogen_core", "autogen_ext", "autogen_agentchat", "numpy", "onnxruntime", "uvicorn")

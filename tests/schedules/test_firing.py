@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import redis
-import structlog.testing
 from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
 from ideaforge.cli import app
 from tests.conftest import run_burst
 from workers.api import Ideaforge
+from workers.schedules import firing
 from workers.schedules.firing import Ticker, due_slot, fire_slot
 from workers.schedules.loader import load_schedules, parse_schedules
 
@@ -136,14 +136,21 @@ def test_a_firer_stopped_after_its_run_was_stored_leaves_the_slot_fired(
         real_create(*args, **kwargs)  # type: ignore[arg-type]
         raise KeyboardInterrupt  # SIGTERM/SIGINT right after the run was committed
 
+    logged: list[tuple[str, dict[str, object]]] = []
+
+    class Recorder:  # the configured logger drops info lines below the test's WARNING level
+        def info(self, event: str, **fields: object) -> None:
+            logged.append((event, fields))
+
     monkeypatch.setattr(forge.submitter.store, "create", create_then_stop)
-    with structlog.testing.capture_logs() as logs, pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(firing, "log", Recorder())
+    with pytest.raises(KeyboardInterrupt):
         fire_slot(forge.submitter, NIGHTLY, fire)
     monkeypatch.undo()
     runs = forge.list_runs(schedule="nightly")
     assert len(runs) == 1
-    fired = [e for e in logs if e["event"] == "schedule.fired"]  # the log still says which run it started
-    assert [(e["run_id"], e["interrupted"]) for e in fired] == [(runs[0].run_id, True)]
+    fired = [f for e, f in logged if e == "schedule.fired"]  # the log still says which run it started
+    assert [(f["run_id"], f["interrupted"]) for f in fired] == [(runs[0].run_id, True)]
     slot = runs[0].brief.schedule_slot or ""
     assert redis_client.get(f"ideaforge:schedule:nightly:slot:{slot}") == runs[0].run_id.encode()
     assert fire_slot(forge.submitter, NIGHTLY, fire) is None  # the slot is taken: no second run
