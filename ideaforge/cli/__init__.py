@@ -12,14 +12,52 @@ what else it needs (a model client, numpy, uvicorn) when it runs, so `--help` an
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+from typer._click import exceptions as click_errors  # typer 0.29 vendors click here
+from typer.core import TyperGroup
 
 from config.settings import get_settings
 from ideaforge.cli import eval, ledger, model, resume, runs, schedules, steer, web, worker
 from ideaforge.cli.helpers import clean_errors
 
+
+class OneLineErrors(TyperGroup):
+    """The `ideaforge` group: a usage error from click/typer (a wrong option type, a value out of
+    range, an unknown choice or command, a missing argument) is one line on stderr and exit 2
+    (ExitCode.BAD_INPUT), like every other bad input, instead of click's multi-line box; `--help`
+    and a bare `ideaforge` keep their formatted help. Applies to every command and sub-group, in
+    the console script and in-process (typer's CliRunner) alike."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()  # a group or command called bare: its help, as before
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            sys.stderr.write(f"error: {usage_error_line(exc)}\n")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("aborted\n")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def usage_error_line(exc: click_errors.ClickException) -> str:
+    """`exc`'s message on one line, with where to find the command's help for a usage error."""
+    message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click_errors.UsageError) and ctx is not None:
+        message += f" (see: {ctx.command_path} --help)"
+    return message
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="ideaforge",
     help="Brainstorm new ideas that hold up: Generator, Skeptic and Judge agents over a Redis queue.",
     no_args_is_help=True,

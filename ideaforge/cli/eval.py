@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import typer
 
 from agents.brief import Brief, Mechanisms
-from agents.errors import InvalidInput
+from agents.errors import InvalidInput, ModelUnavailable
 from config.settings import get_settings
-from ideaforge.cli.helpers import clean_errors, err, forge, out
+from ideaforge.cli.helpers import ExitCode, clean_errors, err, forge, out
 from ideaforge.cli.model import ensure_model
 
 
@@ -66,7 +66,9 @@ def eval(
 ) -> None:
     """Run each topic through an ideaforge brainstorm (own workers, own queue) and through one
     single-prompt call on the same model; a judge compares sampled idea pairs blind, in both orders.
-    Writes eval.md, eval.json and eval.html to --out."""
+    Writes eval.md, eval.json and eval.html to --out. Exit 3 (ExitCode.RUN_FAILED), after the
+    reports, when a topic measured nothing (its run failed or kept no idea, the baseline gave none,
+    no pair was judged; one line names them) or the model was unavailable; 2 for bad input."""
     from ideaforge.runner import WorkerPool
 
     settings = get_settings()
@@ -77,7 +79,11 @@ def eval(
     namespace = f"eval-{secrets.token_hex(4)}"  # the eval's runs neither read nor feed a real ledger
 
     fields: dict[str, Any] = {"namespace": namespace} | ({"rounds": rounds} if rounds is not None else {})
-    arms = {name: parse_arm(name) for name in (arm or ["full"])}
+    names = arm or ["full"]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidInput(f"--arm: {', '.join(repeated)} given more than once; name each arm once")
+    arms = {name: parse_arm(name) for name in names}
     for topic in topics:  # every topic makes a valid brief before anything runs
         try:
             Brief(topic=topic.topic, **fields)
@@ -100,18 +106,30 @@ def eval(
     try:
         pool.start()
         baselines: dict[str, Any] = {}
+        unavailable = False
         results = []
         for name, mechanisms in arms.items():
             if len(arms) > 1:
                 out.print(f"arm {name}", highlight=False, markup=False)
-            results.append(f.evaluate(
-                topics, fields | {"mechanisms": mechanisms}, queue=queue,
-                workers_alive=lambda: pool.alive() > 0, judge_model=judge_model, pairs_per_topic=pairs,
-                seed=seed, on_topic=on_topic, arm=name, baselines=baselines,
-            ))
+            try:
+                results.append(f.evaluate(
+                    topics, fields | {"mechanisms": mechanisms}, queue=queue,
+                    workers_alive=lambda: pool.alive() > 0, judge_model=judge_model,
+                    pairs_per_topic=pairs, seed=seed, on_topic=on_topic, arm=name, baselines=baselines,
+                ))
+            except ModelUnavailable as exc:  # like `ideaforge run`: the model's outage fails the work
+                err.print(
+                    f"error: arm {name}: the model is unavailable ({exc}); eval stopped, "
+                    + ("reports of the finished arms follow" if results else "no report written"),
+                    highlight=False, markup=False, soft_wrap=True,
+                )
+                unavailable = True
+                break
     finally:
         pool.stop()
         stop_model()
+    if not results:
+        raise typer.Exit(ExitCode.RUN_FAILED)
     paths = [] if len(results) > 1 else f.write_eval_report(results[0], out_dir)
     if len(results) > 1:
         for result in results:
@@ -128,3 +146,11 @@ def eval(
             highlight=False,
             markup=False,
         )
+    failed = [line for result in results for line in result.failures()]
+    if failed or unavailable:
+        if failed:
+            err.print(
+                f"eval failed for {len(failed)} topic(s): " + "; ".join(failed),
+                highlight=False, markup=False, soft_wrap=True,
+            )
+        raise typer.Exit(ExitCode.RUN_FAILED)

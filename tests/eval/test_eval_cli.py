@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -15,7 +16,8 @@ from typer.testing import CliRunner
 from agents.errors import InvalidInput
 from config.settings import Settings, get_settings
 from ideaforge.cli import app
-from ideaforge.devtools.fake_openai import _h
+from ideaforge.cli.helpers import ExitCode
+from ideaforge.devtools.fake_openai import Fault, _h
 from workers.api import Ideaforge
 from workers.evaluation.topics import load_topics
 
@@ -165,3 +167,75 @@ def test_eval_names_another_judge_model_and_runs_arms_against_one_baseline(
     assert [r["arm"] for r in json.loads((out_dir / "arms.json").read_text())] == [
         "full", "without-meta_review"
     ]
+
+
+def _eval(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ideaforge", "eval", *args],
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT), **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_an_eval_whose_pipeline_run_failed_writes_its_reports_and_exits_3(
+    env: dict[str, str], redis_client: redis.Redis, fake_model: Any, tmp_path: Path
+) -> None:
+    """The new-user report: every Skeptic call refused, so the run failed, no pair was judged,
+    yet eval exited 0. Now: the reports are written, one line names the topic, exit 3."""
+    fake_model.add_faults(*[Fault("status", status=400, role="skeptic") for _ in range(200)])
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS)
+    out_dir = tmp_path / "report"
+    proc = _eval(
+        env, str(topics), "--rounds", "1", "--workers", "1", "--pairs", "2", "--limit", "1",
+        "--out", str(out_dir), extra_env={"IDEAFORGE_TURN_RETRIES": "1"},
+    )
+    assert proc.returncode == ExitCode.RUN_FAILED, proc.stderr
+    assert "Traceback" not in proc.stderr
+    data = json.loads((out_dir / "eval.json").read_text())
+    assert (out_dir / "eval.md").exists() and data["topics"][0]["pipeline"]["status"] == "failed"
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("eval failed")]
+    assert len(failed) == 1
+    assert "arm full, topic 'Ways to reduce food waste" in failed[0] and "failed" in failed[0]
+    assert "no pair judged" in failed[0]
+
+
+def test_an_eval_on_an_unreachable_endpoint_exits_3_in_one_line(
+    env: dict[str, str], redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """An unreachable model is the model's outage (as for `ideaforge run`: exit 3), not bad input."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS)
+    proc = _eval(
+        env, str(topics), "--rounds", "1", "--workers", "1", "--pairs", "1", "--limit", "1",
+        "--out", str(tmp_path / "r"),
+        extra_env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "IDEAFORGE_TURN_RETRIES": "1"},
+    )
+    assert proc.returncode == ExitCode.RUN_FAILED, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_repeated_arm_is_refused_in_one_line(settings: Settings, tmp_path: Path) -> None:
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS)
+    result = CliRunner().invoke(app, ["eval", str(topics), "--arm", "full", "--arm", "full"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --arm: full given more than once; name each arm once"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--baseline", "other"], ["--pairs", "0"], ["--limit", "0"], ["--rounds", "abc"],
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(settings: Settings, tmp_path: Path, args: list[str]) -> None:
+    """typer/click's own checks (a choice, a range, a type) print one line, not a box."""
+    result = CliRunner().invoke(app, ["eval", str(tmp_path / "t.yaml"), *args])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: Invalid value for '{args[0]}'"), result.stderr
+    assert "╭" not in result.stderr and "Traceback" not in result.stderr

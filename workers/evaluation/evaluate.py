@@ -94,6 +94,21 @@ class TopicResult(BaseModel):
     metrics: dict[str, Any]
     map_xy: dict[str, list[list[float]]]
 
+    def failure(self) -> str | None:
+        """Why this topic measured nothing, or None when it did: the pipeline run did not finish
+        (its status), kept no idea, the baseline returned none, or no pair got a judgement. An eval
+        with any such topic exits RUN_FAILED (`ideaforge eval`) after writing its reports."""
+        why = []
+        if self.pipeline.status != "finished":
+            why.append(f"pipeline run {self.pipeline.run_id} {self.pipeline.status}")
+        elif not self.pipeline.ideas:
+            why.append(f"pipeline run {self.pipeline.run_id} kept no idea")
+        if not self.baseline.ideas:
+            why.append("the baseline returned no idea")
+        if not self.metrics.get("judged_pairs"):
+            why.append("no pair judged")
+        return ", ".join(why) or None
+
 
 class EvalResult(BaseModel):
     """The whole eval of one arm: per topic, overall, the models and the thresholds used; `arm` names
@@ -112,6 +127,14 @@ class EvalResult(BaseModel):
     topics: list[TopicResult]
     overall: dict[str, Any]
     definitions: dict[str, str]
+
+    def failures(self) -> list[str]:
+        """One entry per topic that measured nothing ("arm ARM, topic 'T': why"; `TopicResult.failure`)."""
+        return [
+            f"arm {self.arm}, topic {t.topic[:60]!r}: {why}"
+            for t in self.topics
+            if (why := t.failure()) is not None
+        ]
 
 
 def pipeline_result(state: RunState, ideas: list[EvalIdea]) -> PipelineResult:
