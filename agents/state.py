@@ -106,7 +106,8 @@ class Verdict(BaseModel):
 
 class KnownItem(BaseModel):
     """One known thing an idea was compared with by the novelty filter: its text, where it comes from
-    (`deny` | `ledger` | `prior_art`) and the cosine similarity of the embeddings (-1..1)."""
+    (`deny` | `common` | `ledger` | `prior_art`, or `run`: the earlier idea of this run a person's idea
+    repeats) and the cosine similarity of the embeddings (-1..1)."""
 
     text: str
     source: str

@@ -7,7 +7,9 @@ neighbour, no new embedding) if their cosine is at least `cluster_cosine` (setti
 under the "same idea?" band that starts at `novelty_low` 0.55, so a cluster holds ideas in one
 direction that are not duplicates); otherwise it founds a new cluster. A cluster is named by the id
 of the idea that founded it; an idea's cluster is fixed once it is filtered (`Idea.cluster`).
-Dropped duplicates get no cluster.
+Dropped duplicates get no cluster; a person's idea the filter would drop is kept (reported, never
+dropped: `agents/steering.py`), so it gets its cluster like any kept idea (a repeat of a run idea
+joins that idea's cluster, and the shortlist takes it only after every other cluster's best).
 
 Used by the shortlist (`agents/ranking.py`: the best of each cluster before a second from any) and
 by the Generator's request (`crowded_clusters`: the directions it should leave alone).
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.novelty.dedup import Action, NoveltyDecision, Source
-from agents.state import RunState
+from agents.state import RunState, is_human
 
 CROWDED_SIZE = 2
 """A cluster with at least this many living ideas is crowded."""
@@ -30,14 +32,16 @@ def assign_clusters(
     """The final decisions (KEEP/DROP, in batch order) with `cluster` set on each kept one.
 
     `cluster_cosine` is the cosine (-1..1) at or above which a new idea joins its nearest run idea's
-    cluster. A neighbour dropped in this batch, or unknown to `state`, is no cluster to join; an earlier
+    cluster. A person's idea (`is_human`) gets its cluster whatever the action, since it is kept
+    anyway. A neighbour dropped in this batch, or unknown to `state`, is no cluster to join; an earlier
     idea filtered before clusters existed counts as the founder of its own.
     """
-    dropped = {d.idea_id for d in decisions if d.action is Action.DROP}
+    human = {i.id for i in state.ideas if is_human(i.author)}
+    dropped = {d.idea_id for d in decisions if d.action is Action.DROP and d.idea_id not in human}
     known = {i.id: i.cluster or i.id for i in state.ideas if i.duplicate_of is None}
     out = []
     for d in decisions:
-        if d.action is not Action.KEEP:
+        if d.action is not Action.KEEP and d.idea_id not in human:
             out.append(d)
             continue
         near = [n for n in d.neighbours if n.source is Source.RUN and n.key not in dropped and n.key in known]

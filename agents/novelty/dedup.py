@@ -112,11 +112,14 @@ class NoveltyDecision(BaseModel):
     cluster: str | None = None  # set for a kept idea by `agents.novelty.clusters.assign_clusters`
 
     def known(self, k: int = NEAREST_KNOWN) -> list[KnownItem]:
-        """The `k` most similar known items (deny-list, ledger, prior art; not the run's own ideas)."""
-        known = [n for n in self.neighbours if n.source is not Source.RUN]
-        return [
-            KnownItem(text=n.text, source=n.source.value, cosine=round(n.similarity, 3)) for n in known[:k]
-        ]
+        """The `k` most similar known items (deny-list, common answers, ledger, prior art), most similar
+        first; plus, for a DROP whose neighbour is a run idea, that idea (source "run"): a person's
+        idea is kept anyway (`agents/steering.py`), and the Judge must see what it repeats."""
+        known = [n for n in self.neighbours if n.source is not Source.RUN][:k]
+        match = self.nearest
+        if self.action is Action.DROP and match is not None and match.source is Source.RUN:
+            known = sorted([match, *known], key=lambda n: -n.similarity)
+        return [KnownItem(text=n.text, source=n.source.value, cosine=round(n.similarity, 3)) for n in known]
 
     def question(self) -> PromptText | None:
         """The Judge's same-idea prompt when the decision is ASK_JUDGE."""

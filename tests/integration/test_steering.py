@@ -241,3 +241,31 @@ def test_a_steer_in_round_1_reaches_round_2s_generator_and_the_idea_is_critiqued
     assert all(s.used_step is not None for s in state.steers)
     # a person's ideas are not the Generator's yield
     assert sum(r.generated for r in state.rounds) == len([i for i in state.ideas if i.author == "generator"])
+
+
+def test_the_same_idea_steered_twice_is_kept_twice_in_one_cluster_and_the_judge_sees_the_repeat(
+    settings: Settings, fake_model: FakeModelServer
+) -> None:
+    """The new-user report: two people steer the same idea; both were kept with no cluster (so the
+    shortlist could hold it twice side by side) and the Judge never saw that the second repeats
+    the first. Now the repeat joins the first's cluster and its nearest_known names the run idea."""
+    forge = Ideaforge(settings)
+    run_id = submit(forge, rounds=2, ideas_per_round=2)
+    work_until(settings, forge, run_id, Phase.CRITIQUE)
+    forge.steer(run_id, idea=IDEA, author="ann")
+    forge.steer(run_id, idea=IDEA, author="bob")
+    run_burst(settings)
+
+    state = forge.get_run(run_id)
+    [ann] = [i for i in state.ideas if i.author == "human:ann"]
+    [bob] = [i for i in state.ideas if i.author == "human:bob"]
+    assert ann.alive and bob.alive
+    assert ann.cluster is not None and bob.cluster == ann.cluster
+    assert bob.novelty_distance == 0.0
+    repeat = [k for k in bob.nearest_known if k.source == "run"]
+    assert [(k.text.startswith(IDEA[0]), k.cosine) for k in repeat] == [(True, 1.0)]
+    # the Judge's novelty request for bob's idea shows the run idea it repeats
+    novelty = [u for kind, u in fake_model.state.received if kind == "novelty" and IDEA[0] in u]
+    assert any("an idea of this run" in u for u in novelty)
+    sl = forge.get_shortlist(run_id)
+    assert sl is not None and all(e.cluster is not None for e in sl.ideas if e.title == IDEA[0])

@@ -100,3 +100,27 @@ def test_crowded_clusters_name_the_crowded_directions_biggest_first() -> None:
     state.ideas[1].dropped = "fatal"  # the founder is gone: its earliest living member speaks for it
     assert crowded_clusters(state) == ["Compost bins", "Cargo bikes"]  # a tie: the earlier cluster first
     assert crowded_clusters(state, min_size=3) == []
+
+
+def test_a_persons_idea_the_filter_would_drop_gets_its_cluster_and_names_the_run_idea_it_repeats() -> None:
+    """A person's idea is reported, never dropped: it still joins the cluster of the run idea it
+    repeats, and that idea is among its nearest known items (source "run"), for the Judge."""
+    state = make_state()
+    state.ideas = [
+        idea(1, "Compost bins", "i1"),
+        Idea(id="i2", title="Compost bins", summary="s", round=2, author="human:bob"),
+        Idea(id="i3", title="Compost bins", summary="s", round=2),
+    ]
+    run = index_texts(MODEL, unit(1, 0)[None, :], ["i1"], ["Compost bins"], "run")
+    decisions = assess(
+        [Candidate("i2", "copy"), Candidate("i3", "copy")],
+        np.stack([unit(1, 0), unit(1, 0)]),
+        MODEL,
+        {Source.RUN: run},
+        BANDS,
+    )
+    assert [d.action for d in decisions] == [Action.DROP, Action.DROP]
+    person, generated = assign_clusters(state, decisions, 0.5)
+    assert person.cluster == "i1" and generated.cluster is None
+    apply_decision(state.ideas[1], person)
+    assert [(k.text, k.source, k.cosine) for k in state.ideas[1].nearest_known] == [("Compost bins", "run", 1.0)]
