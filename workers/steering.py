@@ -17,14 +17,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from agents.errors import InvalidSteer, RunAlreadyFinished, SteerRefused
-from agents.state import Phase, RunState, Steer, TranscriptEvent, author_tag
+from agents.state import Phase, RunState, Steer, TranscriptEvent, author_tag, is_human
 from config.settings import Settings
 from workers.store.runs import RunStore
 
-# phases of a round that come before (or are) its Generator turn; a filter may loop back to generate
-_BEFORE_GENERATE = frozenset(
-    {Phase.DERIVE_DENY, Phase.POSE_QUESTIONS, Phase.PAIR_CONCEPTS, Phase.GENERATE, Phase.FILTER}
-)
+# phases of a round that come before (or are) its Generator turn (the filter may loop back to
+# generate: `filter_loops_back` decides for the last round's)
+_BEFORE_GENERATE = frozenset({Phase.DERIVE_DENY, Phase.POSE_QUESTIONS, Phase.PAIR_CONCEPTS, Phase.GENERATE})
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,7 @@ class SteerLimits:
     title_chars: int
     summary_chars: int
     max_pending: int
+    generate_attempts: int = 1  # settings `generate_attempts`: Generator calls a round may make
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SteerLimits:
@@ -46,6 +46,7 @@ class SteerLimits:
             title_chars=settings.steer_title_max_chars,
             summary_chars=settings.steer_summary_max_chars,
             max_pending=settings.steer_max_pending,
+            generate_attempts=settings.generate_attempts,
         )
 
 
@@ -81,15 +82,34 @@ def _steer_event(state: RunState, steer: Steer) -> TranscriptEvent:
     )
 
 
-def _check_open(state: RunState) -> None:
+def filter_loops_back(state: RunState, generate_attempts: int) -> bool:
+    """True when the filter about to run is certain to send the round back to generate: the top-up
+    is on, the round has Generator calls left, and even if every new Generator idea survived it
+    would still be short of `ideas_per_round` (`agents.phases.round_is_short` decides the same after
+    the filter; a person's idea counts in neither)."""
+    stats = state.round_stats(state.round)
+    fresh = sum(1 for i in state.ideas if i.id in set(state.new_idea_ids) and not is_human(i.author))
+    return (
+        state.brief.mechanisms.top_up
+        and stats.attempts < generate_attempts
+        and stats.kept + fresh < state.brief.ideas_per_round
+    )
+
+
+def _check_open(state: RunState, generate_attempts: int) -> None:
     """Refuse a steer the run could never use (it stopped, is being cancelled, or has no Generator
-    turn left: its last round is past generate)."""
+    turn certain to come: its last round is past generate, or at its filter unless that filter is
+    certain to loop back to generate, `filter_loops_back`). A steer accepted in a filter that would
+    only *maybe* loop back could be left unused, so it is refused."""
     run_id = state.run_id
     if state.terminal:
         raise RunAlreadyFinished(f"run {run_id} already stopped ({state.status.value}); it cannot be steered")
     if state.cancel_requested:
         raise SteerRefused(f"run {run_id} is being cancelled; it cannot be steered")
-    if state.round >= state.brief.rounds and state.phase not in _BEFORE_GENERATE:
+    last = state.round >= state.brief.rounds
+    if last and state.phase is Phase.FILTER and filter_loops_back(state, generate_attempts):
+        return
+    if last and state.phase not in _BEFORE_GENERATE:
         raise SteerRefused(
             f"run {run_id} has no Generator turn left (round {state.round} of {state.brief.rounds}, "
             f"phase {state.phase.value}); a steer would never be used"
@@ -129,7 +149,7 @@ def add_steers(
 
     def change(state: RunState) -> None:
         added.clear()  # a retry after a concurrent commit starts again from the state it left
-        _check_open(state)
+        _check_open(state, limits.generate_attempts)
         waiting = len(state.pending_steers())
         if waiting + len(parts) > limits.max_pending:
             raise SteerRefused(

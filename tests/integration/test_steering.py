@@ -104,6 +104,27 @@ class TestFacade:
         with pytest.raises(SteerRefused, match="no Generator turn left \\(round 1 of 1, phase critique\\)"):
             forge.steer(run_id, note="too late")
 
+    def test_the_last_rounds_filter_refuses_a_steer_unless_it_must_loop_back_to_generate(
+        self, settings: Settings
+    ) -> None:
+        """The new-user report: a steer taken at the last round's filter was never used (the filter
+        went on to critique). Refused there, unless the round is certain to top up."""
+        forge = Ideaforge(settings)
+        run_id = submit(forge, rounds=1, ideas_per_round=1)
+        work_until(settings, forge, run_id, Phase.FILTER)
+        with pytest.raises(SteerRefused, match="no Generator turn left \\(round 1 of 1, phase filter\\)"):
+            forge.steer(run_id, note="late")
+
+    def test_a_steer_at_a_last_filter_certain_to_top_up_is_taken_and_used(self, settings: Settings) -> None:
+        forge = Ideaforge(settings)
+        run_id = submit(forge, rounds=1, ideas_per_round=20)
+        state = work_until(settings, forge, run_id, Phase.FILTER)
+        assert len(state.new_idea_ids) < 20 and settings.generate_attempts > 1  # short: it must top up
+        [steer] = forge.steer(run_id, note="late but in time")
+        run_burst(settings)
+        [stored] = [s for s in forge.get_run(run_id).steers if s.id == steer.id]
+        assert stored.used_step is not None
+
 
 class TestRace:
     """A steer and a turn's commit both write the run key; the compare-and-set keeps both."""
@@ -146,13 +167,13 @@ class TestRace:
         checks: list[int] = []
         check_open = steering._check_open
 
-        def commit_a_turn_first(state: RunState) -> None:
+        def commit_a_turn_first(state: RunState, generate_attempts: int) -> None:
             checks.append(state.step)
             if len(checks) == 1:  # after the steer read the state, before it writes: a turn commits
                 turn = working_copy(state)
                 turn.step += 1
                 assert other.commit_turn(state.step, turn, [], None)
-            check_open(state)
+            check_open(state, generate_attempts)
 
         monkeypatch.setattr(steering, "_check_open", commit_a_turn_first)
         forge.steer(run_id, note=NOTE)
