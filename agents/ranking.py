@@ -107,6 +107,7 @@ def build_shortlist(state: RunState, now: float | None = None, *, min_matches: i
                 novelty_distance=idea.novelty_distance,
                 verdict=idea.verdict.decision if idea.verdict else None,
                 cluster=idea.cluster,
+                author=idea.author,
             )
         )
     return Shortlist(

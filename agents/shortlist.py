@@ -32,6 +32,7 @@ class ShortlistEntry(BaseModel):
     novelty_distance: float | None = None
     verdict: str | None = None
     cluster: str | None = None  # id of the idea that founded its cluster (None: filtered before clusters)
+    author: str = "generator"  # `Idea.author`: "generator", or "human:<name>" for a person's idea (steering)
 
     @model_validator(mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from agents.schemas import (
 )
 from agents.shortlist import Shortlist
 from agents.state import RunState, TranscriptEvent
+from agents.text import md_text
 
 __all__ = ["escape"]
 
@@ -178,8 +179,10 @@ def shortlist_table(shortlist: Shortlist) -> Table:
 
 
 def shortlist_markdown(shortlist: Shortlist) -> str:
+    """The shortlist as a Markdown document; every untrusted field (topic, titles, summaries, the
+    Judge's and Skeptic's words, the stop detail) through `md_text` (no HTML, no structure of its own)."""
     lines = [
-        f"# Shortlist: {shortlist.topic}",
+        f"# Shortlist: {md_text(shortlist.topic)}",
         "",
         f"Run `{shortlist.run_id}` · {shortlist.status} ({shortlist.stop_reason}) · "
         f"{shortlist.generated} generated, {shortlist.dropped} dropped · ranked by {shortlist.ranked_by}",
@@ -188,17 +191,17 @@ def shortlist_markdown(shortlist: Shortlist) -> str:
     if not shortlist.ideas:
         lines.append("_No idea survived._")
     if shortlist.stop_detail and (not shortlist.ideas or shortlist.status != "finished"):
-        lines += ["", f"Stopped: {clean(shortlist.stop_detail)}"]  # the why, in the file read next morning
+        lines += ["", f"Stopped: {md_text(shortlist.stop_detail)}"]  # the why, in the file read next morning
     for e in shortlist.ideas:
         lines += [
-            f"## {e.rank}. {e.title}",
+            f"## {e.rank}. {md_text(e.title)}",
             "",
-            e.summary,
+            md_text(e.summary),
             "",
             f"- **Novelty** {e.novelty}/10 · **Feasibility** {e.feasibility}/10 · combined {e.combined} · "
             f"Elo {e.elo:.0f}",
-            f"- **Judge:** {e.rationale}",
-            f"- **Skeptic's main objection:** {e.objection or '—'}",
+            f"- **Judge:** {md_text(e.rationale)}",
+            f"- **Skeptic's main objection:** {md_text(e.objection) or '—'}",
             "",
         ]
     return clean("\n".join(lines))

@@ -187,7 +187,8 @@ def test_an_eval_whose_pipeline_run_failed_writes_its_reports_and_exits_3(
     yet eval exited 0. Now: the reports are written, one line names the topic, exit 3."""
     fake_model.add_faults(*[Fault("status", status=400, role="skeptic") for _ in range(200)])
     topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS)
+    # the report also printed a topic's HTML raw into eval.md: `## <script>alert(1)</script> bus delays`
+    topics.write_text(TOPICS.replace("Ways to reduce food waste", "<script>alert(1)</script> Ways to reduce food waste"))
     out_dir = tmp_path / "report"
     proc = _eval(
         env, str(topics), "--rounds", "1", "--workers", "1", "--pairs", "2", "--limit", "1",
@@ -199,7 +200,9 @@ def test_an_eval_whose_pipeline_run_failed_writes_its_reports_and_exits_3(
     assert (out_dir / "eval.md").exists() and data["topics"][0]["pipeline"]["status"] == "failed"
     failed = [line for line in proc.stderr.splitlines() if line.startswith("eval failed")]
     assert len(failed) == 1
-    assert "arm full, topic 'Ways to reduce food waste" in failed[0] and "failed" in failed[0]
+    assert "arm full, topic '<script>alert(1)</script> Ways to reduce food waste" in failed[0]
+    md = (out_dir / "eval.md").read_text()
+    assert "<script>" not in md and "## &lt;script&gt;alert(1)&lt;/script&gt; Ways to reduce" in md
     assert "no pair judged" in failed[0]
 
 

@@ -1,9 +1,11 @@
-"""The digest as Markdown: one section per run, its shortlist, what is new and what repeated."""
+"""The digest as Markdown: one section per run, its shortlist, what is new and what repeated; every
+untrusted field (topics, ideas, the stop detail) through `agents.text.md_text`."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from agents.text import md_text
 from workers.digest.build import Digest, DigestRun
 
 
@@ -26,11 +28,11 @@ def _usd(cost: float | None) -> str:
 def _run_section(run: DigestRun) -> list[str]:
     origin = f"schedule `{run.schedule}`, slot {run.slot}" if run.schedule else "submitted by hand"
     lines = [
-        f"## {run.topic}",
+        f"## {md_text(run.topic)}",
         "",
         f"Run `{run.run_id}` · {origin} · {run.strategy} · finished {_when(run.finished_at)}",
         "",
-        f"- **Stopped:** {run.status} ({run.stop_reason or '—'}: {run.stop_detail or '—'})",
+        f"- **Stopped:** {run.status} ({run.stop_reason or '—'}: {md_text(run.stop_detail) or '—'})",
         f"- **Tokens:** {run.tokens:,} "
         + "("
         + ", ".join(f"{role} {n:,}" for role, n in sorted(run.tokens_by_role.items()))
@@ -46,16 +48,16 @@ def _run_section(run: DigestRun) -> list[str]:
     for idea in run.shortlist:
         mark = "**new**" if idea.new else f"seen before (run `{idea.seen_before_in}`)"
         lines += [
-            f"{idea.rank}. **{idea.title}** — {mark} · novelty {idea.novelty}/10 · "
+            f"{idea.rank}. **{md_text(idea.title)}** — {mark} · novelty {idea.novelty}/10 · "
             f"feasibility {idea.feasibility}/10 · combined {idea.combined}",
-            f"   {idea.summary}",
+            f"   {md_text(idea.summary)}",
         ]
         if idea.objection:
-            lines.append(f"   _Skeptic:_ {idea.objection}")
+            lines.append(f"   _Skeptic:_ {md_text(idea.objection)}")
     lines += ["", "### New tonight", ""]
-    lines += [f"- {t}" for t in run.new] or ["_Nothing new._"]
+    lines += [f"- {md_text(t)}" for t in run.new] or ["_Nothing new._"]
     lines += ["", "### Repeats", ""]
-    lines += [f"- {r.title} — {r.why}" for r in run.repeats] or ["_No repeats._"]
+    lines += [f"- {md_text(r.title)} — {md_text(r.why)}" for r in run.repeats] or ["_No repeats._"]
     lines.append("")
     return lines
 
@@ -63,7 +65,7 @@ def _run_section(run: DigestRun) -> list[str]:
 def digest_markdown(digest: Digest, title: str | None = None) -> str:
     t = digest.totals
     lines = [
-        f"# {title or 'ideaforge digest'}",
+        f"# {md_text(title) or 'ideaforge digest'}",
         "",
         f"Runs finished {_when(digest.since)} – {_when(digest.until)}: **{t['runs']}** · "
         f"{t['shortlisted']} shortlisted ideas, **{t['new']} new**, {t['repeats']} repeats · "

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from agents.text import md_text
 from workers.evaluation.evaluate import ARMS, DEFINITIONS, EvalResult
 
 
@@ -42,7 +43,8 @@ ARM_ROWS = (
 
 
 def markdown(result: EvalResult) -> str:
-    """The Markdown report: models, the overall table, per-topic tables, and every definition."""
+    """The Markdown report: models, the overall table, per-topic tables, and every definition; topics,
+    titles and errors (untrusted) through `agents.text.md_text`."""
     judge = f"`{result.judge_model}`"
     if result.self_evaluation:
         judge += (
@@ -77,12 +79,12 @@ def markdown(result: EvalResult) -> str:
         m = t.metrics
         lines += [
             "",
-            f"## {t.topic}",
+            f"## {md_text(t.topic)}",
             "",
             f"pipeline run `{t.pipeline.run_id}`: {t.pipeline.status}"
-            + (f" ({t.pipeline.stop_detail})" if t.pipeline.stop_detail else "")
+            + (f" ({md_text(t.pipeline.stop_detail)})" if t.pipeline.stop_detail else "")
             + f"; baseline asked for {t.baseline.asked} ideas with a {t.baseline.cap_tokens}-token answer cap"
-            + (f", error: {t.baseline.error}" if t.baseline.error else "")
+            + (f", error: {md_text(t.baseline.error)}" if t.baseline.error else "")
             + f"; judged pairs {m['judged_pairs']}, failed {m['failed_pairs']}"
             + f", judge tokens {m['judge_tokens']}",
             "",
@@ -96,7 +98,7 @@ def markdown(result: EvalResult) -> str:
         )
         for arm in ARMS:
             ideas = getattr(t, arm).ideas
-            lines += ["", f"{arm} ideas:", ""] + [f"{k + 1}. {i.title}" for k, i in enumerate(ideas)]
+            lines += ["", f"{arm} ideas:", ""] + [f"{k + 1}. {md_text(i.title)}" for k, i in enumerate(ideas)]
     lines += ["", "## Definitions", ""] + [f"- **{k}**: {v}" for k, v in result.definitions.items()]
     return "\n".join(lines) + "\n"
 
