@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.errors import InvalidBrief
+from agents.text import first_bidi_control
 
 BRIEF_VERSION: Literal[1] = 1
 MAX_TOPIC_CHARS = 2000
@@ -87,6 +88,8 @@ def _check_text(value: str, field: str, limit: int) -> str:
     bad = [ch for ch in value if unicodedata.category(ch) == "Cc" and ch not in "\n\t"]
     if bad:
         raise ValueError(f"{field} contains control characters ({bad[0]!r})")
+    if (bidi := first_bidi_control(value)) is not None:
+        raise ValueError(f"{field} contains a bidirectional control character ({bidi!r})")
     if any(unicodedata.category(ch) == "Cs" for ch in value):  # a lone surrogate: undecodable input
         raise ValueError(
             f"{field} contains a character that is not valid Unicode (a byte the terminal's encoding "

@@ -25,3 +25,14 @@ def md_text(text: str | None) -> str:
     flat = " ".join(text.split())
     flat = _MARKDOWN.sub(r"\\\1", flat)
     return "".join(_HTML.get(c, c) for c in flat)
+
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Unicode's explicit bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069;
+UAX #9 §2.1-2.4): in a title or a note they can make displayed text read other than it is stored
+("Trojan Source", CVE-2021-42574), so input that holds one is refused like a control character."""
+
+
+def first_bidi_control(text: str) -> str | None:
+    """The first character of `text` in `BIDI_CONTROLS`, or None."""
+    return next((c for c in text if c in BIDI_CONTROLS), None)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from agents.errors import InvalidSteer, RunAlreadyFinished, SteerRefused
 from agents.state import Phase, RunState, Steer, TranscriptEvent, author_tag, is_human
+from agents.text import first_bidi_control
 from config.settings import Settings
 from workers.store.runs import RunStore
 
@@ -52,7 +53,8 @@ class SteerLimits:
 
 def check_text(text: str, what: str, limit: int, *, multiline: bool) -> str:
     """`text` stripped; InvalidSteer when it is empty, longer than `limit` characters, holds a
-    control character (a line break only where `multiline`) or a lone surrogate (not Unicode)."""
+    control character (a line break only where `multiline`), a bidirectional control character
+    (`agents.text.BIDI_CONTROLS`) or a lone surrogate (not Unicode)."""
     clean = text.replace("\r\n", "\n").strip()
     if not clean:
         raise InvalidSteer(f"{what} is empty")
@@ -64,6 +66,8 @@ def check_text(text: str, what: str, limit: int, *, multiline: bool) -> str:
     bad = next((c for c in clean if unicodedata.category(c) == "Cc" and c not in allowed), None)
     if bad is not None:
         raise InvalidSteer(f"{what} holds a control character ({bad!r})")
+    if (bidi := first_bidi_control(clean)) is not None:
+        raise InvalidSteer(f"{what} holds a bidirectional control character ({bidi!r})")
     return clean
 
 

@@ -48,14 +48,15 @@ def steer(
         typer.Option("--idea", help="Your idea as 'TITLE: SUMMARY'; critiqued and judged like the others."),
     ] = None,
     author: Annotated[
-        str | None, typer.Option("--author", help="Who says it (default: your login name).")
+        str | None, typer.Option("--author", help="Who says it (default: your login name; \"\" is anonymous, as over HTTP).")
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Steer a running brainstorm: its next Generator turn sees your note, and your idea joins the
     pool (the transcript shows who said it). Exit 2 for bad input, an unknown or stopped run."""
     pair = parse_idea(idea) if idea is not None else None
-    steers = forge().steer(run_id, note=note, idea=pair, author=author or default_author())
+    who = default_author() if author is None else author  # "" is anonymous, as over HTTP
+    steers = forge().steer(run_id, note=note, idea=pair, author=who)
     if fmt is OutputFormat.json:
         print_json([s.model_dump(mode="json") for s in steers])
         return

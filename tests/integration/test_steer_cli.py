@@ -55,6 +55,9 @@ def test_steer_stores_a_note_and_an_idea_by_its_author(settings: Settings) -> No
         (["--idea", "Title:   "], "--idea is 'TITLE: SUMMARY'"),
         (["--note", "x" * 1001], "1001 characters; at most 1000"),
         (["--note", "hi", "--author", "ann;rm -rf"], "author"),
+        (["--note", "pay \u202eroc\u202c me"], "bidirectional control character ('\\u202e')"),
+        (["--idea", "Tray\u2066 tax: cheap"], "bidirectional control character ('\\u2066')"),
+        (["--note", "x", "--format", "xml"], "Invalid value for '--format'"),
     ],
 )
 def test_bad_steers_exit_2_with_one_line_and_store_nothing(
@@ -76,3 +79,13 @@ def test_an_unknown_or_stopped_run_exits_2(settings: Settings) -> None:
     run_burst(settings)
     code, _, err = cli("steer", run_id, "--note", "hi")
     assert code == 2 and f"run {run_id} already stopped (finished)" in err
+
+
+def test_an_empty_author_is_anonymous_as_over_http(settings: Settings) -> None:
+    """The new-user report: `--author ""` stored the login name, HTTP `"author": ""` anonymous."""
+    run_id = submit(settings)
+    code, _, err = cli("steer", run_id, "--note", "hi", "--author", "")
+    assert code == 0, err
+    over_http = Ideaforge(settings).steer(run_id, note="hi too", author="")
+    assert [s.author for s in Ideaforge(settings).get_run(run_id).steers] == ["human:anonymous"] * 2
+    assert over_http[0].author == "human:anonymous"

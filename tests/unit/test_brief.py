@@ -73,3 +73,13 @@ def test_a_file_that_is_no_brief_is_not_echoed_back() -> None:
     message = str(info.value)
     assert message.count("unknown key") == 5 and "and 35 more problems" in message
     assert len(message) < 800 and "secrethash39" not in message
+
+
+@pytest.mark.parametrize("field", ["topic", "deny", "concepts"])
+def test_a_bidirectional_control_character_is_refused_in_every_text_field(field: str) -> None:
+    """U+202E (right-to-left override) can make a title read other than it is stored."""
+    text = "Ways to reduce \u202eetsaw\u202c food waste"
+    body: dict = {"topic": "Ways to reduce food waste", "strategy": "mix"}
+    body[field] = text if field == "topic" else [text, "another item"]
+    with pytest.raises(ValueError, match="bidirectional control character"):
+        Brief(**body)
