@@ -81,5 +81,5 @@ def test_a_bidirectional_control_character_is_refused_in_every_text_field(field:
     text = "Ways to reduce \u202eetsaw\u202c food waste"
     body: dict = {"topic": "Ways to reduce food waste", "strategy": "mix"}
     body[field] = text if field == "topic" else [text, "another item"]
-    with pytest.raises(ValueError, match="bidirectional control character"):
-        Brief(**body)
+    with pytest.raises(InvalidBrief, match="bidirectional control character"):
+        parse_brief(body)
