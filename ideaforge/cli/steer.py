@@ -48,7 +48,8 @@ def steer(
         typer.Option("--idea", help="Your idea as 'TITLE: SUMMARY'; critiqued and judged like the others."),
     ] = None,
     author: Annotated[
-        str | None, typer.Option("--author", help="Who says it (default: your login name; \"\" is anonymous, as over HTTP).")
+        str | None,
+        typer.Option("--author", help='Who says it (default: your login name; "" is anonymous).'),
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
