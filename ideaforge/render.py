@@ -81,6 +81,48 @@ def run_summary(state: RunState) -> dict[str, Any]:
     }
 
 
+def _usd(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def run_detail(state: RunState) -> dict[str, Any]:
+    """One run in full, the one shape of `GET /runs/{id}` and `ideaforge show --format json`: the
+    summary plus usage and cost per role, the idea pool (with lineage, cluster, author), the
+    deny-list, the common answers, the strategy's material (questions, concept pairs and the
+    catalog draw's seed), the steers and the errors."""
+    usage = {
+        role: {
+            "calls": u.calls,
+            "failures": u.failures,
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "tokens": u.total_tokens,
+            "cost_usd": None if u.unpriced_calls else _usd(u.cost_usd),
+        }
+        for role, u in state.usage.items()
+    }
+    unapplied = {  # charged for turns that never committed (a crash, a retry, a lost CAS)
+        role: {"tokens": u.total_tokens, "cost_usd": None if u.unpriced_calls else _usd(u.cost_usd)}
+        for role, u in state.unapplied.items()
+        if u.total_tokens
+    }
+    return {
+        **run_summary(state),
+        "ideas_per_round": state.brief.ideas_per_round,
+        "usage_by_role": usage,
+        "unapplied_by_role": unapplied,
+        "terminal": state.terminal,
+        "deny": state.deny,
+        "common_answers": state.common_answers,
+        "questions": state.questions,
+        "concept_pairs": state.concept_pairs,
+        "concept_seed": state.concept_seed,
+        "errors": state.errors,
+        "ideas": [idea.model_dump(mode="json") for idea in state.ideas],
+        "steers": [s.model_dump(mode="json") for s in state.steers],
+    }
+
+
 def usd(cost: float | None) -> str:
     """A cost in USD for people: "$0.0123", or "unknown" when some model request had no known price."""
     return "unknown" if cost is None else f"${cost:.4f}"

@@ -77,18 +77,11 @@ def runs(
 
 @clean_errors
 def show(run_id: str, fmt: FormatOpt = OutputFormat.table) -> None:
-    """One run's state: status, round, phase, ideas, tokens, stop reason and detail, errors."""
+    """One run's state: status, round, phase, ideas, tokens, stop reason and detail, errors
+    (`--format json`: the same shape as `GET /runs/{id}`)."""
     state = forge().get_run(run_id)
     if fmt is OutputFormat.json:
-        print_json(
-            {
-                **render.run_summary(state),
-                "ideas": [i.model_dump(mode="json") for i in state.ideas],
-                "deny": state.deny,
-                "common_answers": state.common_answers,
-                "errors": state.errors,
-            }
-        )
+        print_json(render.run_detail(state))  # the same shape as GET /runs/{id}
         return
     out.print(render.runs_table([state]))
     if state.brief.mechanisms.off():

@@ -15,7 +15,7 @@ from agents.brief import Brief, parse_brief
 from agents.errors import StoreUnavailable
 from agents.ids import RUN_ID
 from agents.state import DecisionWord, RunStatus
-from ideaforge.render import run_summary
+from ideaforge.render import run_detail, run_summary
 from ideaforge.web import views
 from ideaforge.web.deps import Deps
 from ideaforge.web.metrics import render_metrics
@@ -143,7 +143,7 @@ def list_runs(
 )
 def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
     d = deps(request)
-    return views.run_detail(d.forge.get_run(run_id))
+    return run_detail(d.forge.get_run(run_id))
 
 
 @router.get(

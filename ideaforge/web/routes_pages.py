@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from ideaforge.render import age, run_summary
+from ideaforge.render import age, run_detail, run_summary
 from ideaforge.web import views
 from ideaforge.web.auth import COOKIE, token_matches
 from ideaforge.web.routes_api import RunId, deps
@@ -52,9 +52,13 @@ def runs_page(request: Request) -> Response:
 def run_page(request: Request, run_id: RunId) -> Response:
     d = deps(request)
     state = d.forge.get_run(run_id)
-    detail = views.run_detail(state)
+    detail = run_detail(state)
     shortlist = views.shortlist_json(*d.forge.current_shortlist(state))
-    return page(request, "run.html", {"run": detail, "shortlist": shortlist})
+    s = d.settings
+    limits = {  # the steer form's maxlength: the limits the server enforces (workers/steering.py)
+        "note": s.steer_note_max_chars, "title": s.steer_title_max_chars, "summary": s.steer_summary_max_chars
+    }
+    return page(request, "run.html", {"run": detail, "shortlist": shortlist, "steer_limits": limits})
 
 
 @router.get("/ui/queues", response_class=HTMLResponse)

@@ -219,7 +219,7 @@ def test_a_retried_turn_keeps_what_its_first_attempt_paid_apart_and_counts_it(
     table = CliRunner().invoke(app, ["show", run_id])
     flat = " ".join(table.output.split())
     assert f"charged but not applied (turns that never committed; included above): generator {unapplied.total_tokens:,}" in flat
-    from ideaforge.web.views import run_detail
+    from ideaforge.render import run_detail
     from workers.digest.build import build_digest
     from workers.digest.markdown import digest_markdown
 

@@ -8,7 +8,7 @@ from agents.concepts.catalog import FIELDS
 from agents.concepts.draw import seed_for_run
 from agents.state import RunStatus, TranscriptEvent
 from config.settings import Settings
-from ideaforge.web.views import run_detail
+from ideaforge.render import run_detail
 from tests.conftest import run_burst
 from workers.api import Ideaforge
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from config.settings import Settings
+from ideaforge.cli import app
 from ideaforge.web.app import create_app
 from ideaforge.web.limits import STEER_MAX_BYTES
 from tests.conftest import run_burst
@@ -98,3 +102,24 @@ def test_steering_needs_the_token_and_can_be_switched_off(settings: Settings) ->
         answer = c.post(f"/runs/{run_id}/steer", json={"note": "hi"})
         assert answer.status_code == 409 and "switched off" in answer.json()["detail"]
     assert [s.text for s in Ideaforge(settings).get_run(run_id).steers] == ["hi"]
+
+
+def test_the_run_page_form_and_both_run_details_agree_with_the_server(
+    client: TestClient, settings: Settings
+) -> None:
+    """The form's maxlength is the limit the server enforces; `show --format json` and `GET
+    /runs/{id}` are one shape (the steers and the strategy's material included)."""
+    run_id = submit(settings, strategy="mix")
+    page = client.get(f"/ui/runs/{run_id}").text
+    limits = dict(re.findall(r'name="(note|title|summary)"[^>]*maxlength="(\d+)"', page))
+    assert limits == {
+        "note": str(settings.steer_note_max_chars),
+        "title": str(settings.steer_title_max_chars),
+        "summary": str(settings.steer_summary_max_chars),
+    }
+    client.post(f"/runs/{run_id}/steer", json={"note": "Cheap ideas"})
+    api = client.get(f"/runs/{run_id}").json()
+    shown = CliRunner().invoke(app, ["show", run_id, "--format", "json"])
+    cli = json.loads(shown.stdout)
+    assert set(cli) == set(api) and {"steers", "concept_seed", "concept_pairs", "common_answers"} <= set(api)
+    assert cli["steers"] == api["steers"] and len(api["steers"]) == 1
