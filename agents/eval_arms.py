@@ -61,13 +61,14 @@ class PairJudgement(BaseModel):
 
 
 async def ask_baseline(agent: RoleAgent, topic: str, count: int) -> BaselineResult:
-    """One call with `BASELINE_SYSTEM` (replacing the agent's system prompt) asking for `count` ideas.
+    """One call with `BASELINE_SYSTEM` (replacing the agent's system prompt) asking for `count` ideas;
+    ideas past the `count` asked for are left out (both arms are compared on as many ideas).
     Raises what `ask_structured` raises for an unusable endpoint."""
     baseline = dataclasses.replace(agent, system_prompt=BASELINE_SYSTEM)
     started = time.perf_counter()
     answer, record = await ask_structured(baseline, baseline_request(topic, count), IdeaBatch)
     return BaselineResult(
-        ideas=[EvalIdea(title=i.title, summary=i.summary) for i in answer.ideas] if answer else [],
+        ideas=[EvalIdea(title=i.title, summary=i.summary) for i in answer.ideas[:count]] if answer else [],
         asked=count,
         prompt_tokens=record.prompt_tokens,
         completion_tokens=record.completion_tokens,

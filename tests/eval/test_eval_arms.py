@@ -41,6 +41,9 @@ def test_the_baseline_asks_once_and_reports_its_cap_and_ideas() -> None:
         None,
     )
     assert result.model == "replay" and result.cap_tokens is None
+    # an answer with more ideas than asked keeps the first `count` (the embedded model did so)
+    fewer = asyncio.run(ask_baseline(replay_agent("generator", [answer]), "a topic", 1))
+    assert (fewer.asked, [i.title for i in fewer.ideas]) == (1, [IDEAS[0].title])
 
 
 def test_sample_pairs_is_seeded_distinct_and_capped() -> None:
