@@ -108,6 +108,7 @@ def eval(
         baselines: dict[str, Any] = {}
         unavailable = False
         results = []
+        paths: list[Path] = []
         for name, mechanisms in arms.items():
             if len(arms) > 1:
                 out.print(f"arm {name}", highlight=False, markup=False)
@@ -117,6 +118,10 @@ def eval(
                     workers_alive=lambda: pool.alive() > 0, judge_model=judge_model,
                     pairs_per_topic=pairs, seed=seed, on_topic=on_topic, arm=name, baselines=baselines,
                 ))
+                if len(arms) > 1:  # each finished arm is on disk at once (an interrupted eval keeps it)
+                    paths += f.write_eval_report(results[-1], out_dir / name)
+                    paths = [p for p in paths if p.name not in ("arms.md", "arms.json")]
+                    paths += f.write_arms_report(results, out_dir)
             except ModelUnavailable as exc:  # like `ideaforge run`: the model's outage fails the work
                 err.print(
                     f"error: arm {name}: the model is unavailable ({exc}); eval stopped, "
@@ -130,11 +135,8 @@ def eval(
         stop_model()
     if not results:
         raise typer.Exit(ExitCode.RUN_FAILED)
-    paths = [] if len(results) > 1 else f.write_eval_report(results[0], out_dir)
-    if len(results) > 1:
-        for result in results:
-            paths += f.write_eval_report(result, out_dir / result.arm)
-        paths += f.write_arms_report(results, out_dir)
+    if len(arms) == 1:
+        paths = f.write_eval_report(results[0], out_dir)
     for path in paths:
         err.print(f"wrote {path}", highlight=False, markup=False)
     for result in results:
