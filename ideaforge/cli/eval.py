@@ -32,11 +32,11 @@ def parse_arm(name: str) -> Mechanisms:
     (one line, exit 2) for any other name."""
     if name == "full":
         return Mechanisms()
-    try:
-        return Mechanisms().without(name.removeprefix("without-") if name.startswith("without-") else "")
-    except ValueError:
+    mechanism = name.removeprefix("without-")
+    if mechanism == name or mechanism not in Mechanisms.model_fields:
         known = ", ".join(f"without-{m}" for m in Mechanisms.model_fields)
-        raise InvalidInput(f"--arm: unknown arm {name!r}; use full or one of: {known}") from None
+        raise InvalidInput(f"--arm: unknown arm {name!r}; use full or one of: {known}")
+    return Mechanisms().without(mechanism)
 
 
 @clean_errors

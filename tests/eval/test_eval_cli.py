@@ -38,14 +38,8 @@ def test_eval_runs_both_arms_judges_blind_and_reports(
     topics = tmp_path / "topics.yaml"
     topics.write_text(TOPICS + "  - topic: A third topic that --limit 2 leaves out\n")
     out_dir = tmp_path / "report"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ideaforge", "eval", str(topics), "--rounds", "1", "--workers", "1",
-         "--pairs", "4", "--limit", "2", "--out", str(out_dir)],
-        cwd=ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = _eval(
+        env, str(topics), "--rounds", "1", "--workers", "1", "--pairs", "4", "--limit", "2", "--out", str(out_dir)
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -129,15 +123,9 @@ def test_eval_names_another_judge_model_and_runs_arms_against_one_baseline(
     topics = tmp_path / "topics.yaml"
     topics.write_text(TOPICS)
     out_dir = tmp_path / "report"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ideaforge", "eval", str(topics), "--rounds", "1", "--workers", "1",
-         "--pairs", "1", "--limit", "1", "--judge-model", "judge-x", "--out", str(out_dir),
-         "--arm", "full", "--arm", "without-meta_review"],
-        cwd=ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = _eval(
+        env, str(topics), "--rounds", "1", "--workers", "1", "--pairs", "1", "--limit", "1",
+        "--judge-model", "judge-x", "--out", str(out_dir), "--arm", "full", "--arm", "without-meta_review",
     )
     assert proc.returncode == 0, proc.stderr
     full = json.loads((out_dir / "full" / "eval.json").read_text())
@@ -170,6 +158,7 @@ def test_eval_names_another_judge_model_and_runs_arms_against_one_baseline(
 
 
 def _eval(env: dict[str, str], *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m ideaforge eval ARGS` in a subprocess on the test's environment (+ `extra_env`)."""
     return subprocess.run(
         [sys.executable, "-m", "ideaforge", "eval", *args],
         cwd=ROOT,
